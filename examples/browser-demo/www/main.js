@@ -1,0 +1,237 @@
+// The page: loads the demo module, starts the workers, runs the main-thread batches, draws.
+//
+// Query parameters: lock=park (the negative-control build), workers=N (default 16),
+// autostart=0, batch=100 (blocks per main batch), interval=250 (ms between batches).
+// Everything the headless runner and the browser test read is on `window.demo`.
+
+const params = new URLSearchParams(location.search);
+const variant = params.get('lock') === 'park' ? 'park' : 'adaptive';
+const BATCH = Number(params.get('batch') || 100);
+const INTERVAL_MS = Number(params.get('interval') || 250);
+const pkgUrl = new URL(variant === 'park' ? './pkg-park/browser_demo.js' : './pkg/browser_demo.js', import.meta.url).href;
+
+const $ = (id) => document.getElementById(id);
+
+const state = {
+  variant,
+  ready: false,
+  crossOriginIsolated: self.crossOriginIsolated === true,
+  running: false,
+  workers: [],          // { worker, index, phase: 'loading' | 'running' | 'done' | 'error' }
+  workerErrors: [],
+  mainErrors: [],       // errors thrown on the main thread by our own calls into wasm
+  batchesStarted: 0,
+  batchesDone: 0,
+  latencies: [],        // ms per main batch
+  startedAt: 0,
+};
+
+function log(msg) {
+  console.log(msg);
+  $('log').textContent += msg + '\n';
+}
+
+function percentile(sorted, p) {
+  if (sorted.length === 0) return NaN;
+  const i = Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1);
+  return sorted[Math.max(0, i)];
+}
+
+function latencyFigures() {
+  const sorted = [...state.latencies].sort((a, b) => a - b);
+  return {
+    count: sorted.length,
+    latest: state.latencies.length ? state.latencies[state.latencies.length - 1] : NaN,
+    p50: percentile(sorted, 50),
+    p99: percentile(sorted, 99),
+    max: sorted.length ? sorted[sorted.length - 1] : NaN,
+  };
+}
+
+const fmtMs = (v) => (Number.isFinite(v) ? `${v.toFixed(3)} ms` : '–');
+const fmtBytes = (v) => (v >= 1 << 20 ? `${(v / (1 << 20)).toFixed(1)} MiB` : `${(v / 1024).toFixed(1)} KiB`);
+
+let demo = null;      // the wasm-bindgen module namespace
+let exports = null;   // raw wasm exports (memory lives here)
+let module = null;    // the compiled WebAssembly.Module, shared with workers
+let batchTimer = null;
+let seed = 1;
+
+async function load() {
+  demo = await import(pkgUrl);
+  module = await WebAssembly.compileStreaming(fetch(new URL('browser_demo_bg.wasm', pkgUrl)));
+  exports = await demo.default({ module_or_path: module });
+  state.lock = demo.lock_name();
+  $('lock').textContent = state.lock;
+  $('coi').textContent = String(state.crossOriginIsolated);
+  state.ready = true;
+}
+
+function startWorkers(n) {
+  n = Math.max(1, Math.min(demo.max_workers(), n | 0));
+  demo.reset();
+  state.workers = [];
+  state.workerErrors = [];
+  for (let index = 0; index < n; index++) {
+    const worker = new Worker(new URL('./worker.js', import.meta.url), { type: 'module', name: `heap-worker-${index}` });
+    const entry = { worker, index, phase: 'loading' };
+    worker.onmessage = ({ data }) => {
+      if (data.type === 'started') entry.phase = 'running';
+      else if (data.type === 'done') { entry.phase = 'done'; worker.terminate(); }
+      else if (data.type === 'error') {
+        entry.phase = 'error';
+        state.workerErrors.push(`worker ${data.index}: ${data.message}`);
+        log(`worker ${data.index} error: ${data.message}`);
+      }
+    };
+    worker.onerror = (e) => {
+      entry.phase = 'error';
+      state.workerErrors.push(`worker ${index}: ${e.message}`);
+      log(`worker ${index} error: ${e.message}`);
+    };
+    worker.postMessage({ pkgUrl, module, memory: exports.memory, index, seed: (Math.random() * 2 ** 32) >>> 0 });
+    state.workers.push(entry);
+  }
+}
+
+function runBatch() {
+  state.batchesStarted++;
+  try {
+    const ms = demo.main_batch(BATCH, seed++);
+    state.latencies.push(ms);
+    state.batchesDone++;
+  } catch (err) {
+    // With lock = park this is `RuntimeError: Atomics.wait cannot be called in this context`.
+    const msg = `${err && err.name}: ${err && err.message}`;
+    state.mainErrors.push(msg);
+    log(`main thread: ${msg}`);
+    $('status').textContent = `main thread trapped: ${msg}`;
+    $('status').className = 'status bad';
+  }
+}
+
+function start() {
+  if (state.running) return;
+  state.running = true;
+  state.latencies = [];
+  state.batchesStarted = 0;
+  state.batchesDone = 0;
+  state.mainErrors = [];
+  state.startedAt = performance.now();
+  startWorkers(Number($('workers').value));
+  batchTimer = setInterval(runBatch, INTERVAL_MS);
+  $('status').textContent = `running: ${state.workers.length} workers, lock = ${variant}`;
+  $('status').className = 'status good';
+}
+
+function stop() {
+  if (!state.running) return;
+  demo.stop();
+  clearInterval(batchTimer);
+  state.running = false;
+  if (state.mainErrors.length === 0) {
+    $('status').textContent = 'stopped';
+    $('status').className = 'status';
+  }
+}
+
+function snapshot() {
+  const workers = state.workers.map(({ index, phase }) => ({
+    index,
+    phase,
+    allocs: demo.worker_allocs(index),
+    bytes: demo.worker_bytes(index),
+    checkFailures: demo.worker_check_failures(index),
+    allocFailures: demo.worker_alloc_failures(index),
+    running: demo.worker_running(index),
+  }));
+  return {
+    variant,
+    lock: state.lock,
+    crossOriginIsolated: state.crossOriginIsolated,
+    running: state.running,
+    elapsedMs: performance.now() - state.startedAt,
+    workers,
+    workerErrors: [...state.workerErrors],
+    mainErrors: [...state.mainErrors],
+    batchesStarted: state.batchesStarted,
+    batchesDone: state.batchesDone,
+    latency: latencyFigures(),
+    mainCheckFailures: demo.main_check_failures(),
+    heap: {
+      lockWaits: demo.stat_lock_waits(),
+      lockContended: demo.stat_lock_contended(),
+      bytesInUse: demo.stat_bytes_in_use(),
+      peakBytesInUse: demo.stat_peak_bytes_in_use(),
+      pagesInUse: demo.stat_pages_in_use(),
+      pagesFreeZeroed: demo.stat_pages_free_zeroed(),
+      pagesFreeDirty: demo.stat_pages_free_dirty(),
+      pagesExternal: demo.stat_pages_external(),
+    },
+  };
+}
+
+// PageState: External = 0, InUse = 1, FreeZeroed = 2, FreeDirty = 3, Unmapped = 4.
+const COLOURS = ['#8e8e8e', '#e4572e', '#4caf50', '#ffc914', '#1b1b1b'];
+
+function drawMap() {
+  const n = demo.heap_map_update();
+  const bytes = new Uint8Array(exports.memory.buffer, demo.heap_map_ptr(), n);
+  const canvas = $('map');
+  const ctx = canvas.getContext('2d');
+  // Square-ish cells, as big as fit: 128 columns, rows as needed.
+  const cols = 128;
+  const rows = Math.max(1, Math.ceil(n / cols));
+  const cell = Math.max(1, Math.min(8, Math.floor(512 / cols), Math.floor(512 / rows)));
+  const height = Math.max(64, rows * cell);
+  if (canvas.height !== height) canvas.height = height;
+  ctx.fillStyle = COLOURS[4];
+  ctx.fillRect(0, 0, canvas.width, canvas.height);
+  for (let i = 0; i < n; i++) {
+    ctx.fillStyle = COLOURS[bytes[i]] || '#ff00ff';
+    const x = (i % cols) * cell;
+    const y = Math.floor(i / cols) * cell;
+    ctx.fillRect(x, y, cell > 2 ? cell - 1 : cell, cell > 2 ? cell - 1 : cell);
+  }
+}
+
+function render() {
+  if (!state.ready) return;
+  const s = snapshot();
+  $('batches').textContent = `${s.batchesDone} / ${s.batchesStarted}`;
+  $('lat-latest').textContent = fmtMs(s.latency.latest);
+  $('lat-p50').textContent = fmtMs(s.latency.p50);
+  $('lat-p99').textContent = fmtMs(s.latency.p99);
+  $('lat-max').textContent = fmtMs(s.latency.max);
+  $('main-errors').textContent = String(s.mainErrors.length);
+  $('bytes-in-use').textContent = fmtBytes(s.heap.bytesInUse);
+  $('peak').textContent = fmtBytes(s.heap.peakBytesInUse);
+  $('lock-waits').textContent = String(s.heap.lockWaits);
+  $('lock-contended').textContent = String(s.heap.lockContended);
+  $('pages').textContent = `${s.heap.pagesInUse} / ${s.heap.pagesFreeZeroed} / ${s.heap.pagesFreeDirty} / ${s.heap.pagesExternal}`;
+  const rows = s.workers.map((w) =>
+    `<tr><td>${w.index}</td><td>${w.allocs}</td><td>${(w.bytes / (1 << 20)).toFixed(1)}</td>` +
+    `<td class="${w.checkFailures ? 'bad' : ''}">${w.checkFailures}</td><td>${w.phase}</td></tr>`);
+  $('worker-rows').innerHTML = rows.join('');
+  drawMap();
+}
+
+$('start').onclick = () => start();
+$('stop').onclick = () => stop();
+$('typing').addEventListener('input', (e) => { $('echo').textContent = e.target.value; });
+
+window.demo = { state, start, stop, snapshot, latencyFigures };
+
+try {
+  await load();
+  if (params.get('workers')) $('workers').value = params.get('workers');
+  $('status').textContent = 'ready';
+  setInterval(render, 250);
+  if (params.get('autostart') !== '0') start();
+  render();
+} catch (err) {
+  log(`failed to start: ${err && err.stack || err}`);
+  $('status').textContent = `failed: ${err && err.message}`;
+  $('status').className = 'status bad';
+  window.demo.loadError = String(err);
+}
