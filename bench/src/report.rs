@@ -1,0 +1,107 @@
+//! Markdown output: tables with absolute numbers and ratios against the best peer.
+
+use std::fmt::Write as _;
+
+/// Everything printed, kept so `--out FILE` can write the same text.
+#[derive(Debug, Default)]
+pub struct Out {
+    text: String,
+}
+
+impl Out {
+    pub fn line(&mut self, s: impl AsRef<str>) {
+        let s = s.as_ref();
+        println!("{s}");
+        self.text.push_str(s);
+        self.text.push('\n');
+    }
+
+    pub fn text(&self) -> &str {
+        &self.text
+    }
+}
+
+/// A markdown table.
+#[derive(Debug)]
+pub struct Table {
+    headers: Vec<String>,
+    rows: Vec<Vec<String>>,
+}
+
+impl Table {
+    pub fn new(headers: &[&str]) -> Self {
+        Table { headers: headers.iter().map(|s| (*s).to_owned()).collect(), rows: Vec::new() }
+    }
+
+    pub fn row(&mut self, cells: Vec<String>) {
+        debug_assert_eq!(cells.len(), self.headers.len());
+        self.rows.push(cells);
+    }
+
+    pub fn render(&self) -> String {
+        let mut s = String::new();
+        let _ = writeln!(s, "| {} |", self.headers.join(" | "));
+        let seps: Vec<&str> = self.headers.iter().enumerate().map(|(i, _)| if i == 0 { "---" } else { "---:" }).collect();
+        let _ = writeln!(s, "|{}|", seps.join("|"));
+        for r in &self.rows {
+            let _ = writeln!(s, "| {} |", r.join(" | "));
+        }
+        s
+    }
+}
+
+/// `1234567.0` -> `1.23 M`.
+pub fn rate(per_sec: f64) -> String {
+    if per_sec >= 1e9 {
+        format!("{:.2} G", per_sec / 1e9)
+    } else if per_sec >= 1e6 {
+        format!("{:.2} M", per_sec / 1e6)
+    } else if per_sec >= 1e3 {
+        format!("{:.1} k", per_sec / 1e3)
+    } else {
+        format!("{per_sec:.0}")
+    }
+}
+
+/// Nanoseconds as a short human duration.
+pub fn dur_ns(ns: u64) -> String {
+    let ns = ns as f64;
+    if ns >= 1e9 {
+        format!("{:.2} s", ns / 1e9)
+    } else if ns >= 1e6 {
+        format!("{:.2} ms", ns / 1e6)
+    } else if ns >= 1e3 {
+        format!("{:.1} µs", ns / 1e3)
+    } else {
+        format!("{ns:.0} ns")
+    }
+}
+
+/// How many times worse than the best, for a higher-is-better number (1.00 = best).
+pub fn slowdown_rate(value: f64, best: f64) -> String {
+    if value <= 0.0 {
+        return "–".into();
+    }
+    fmt_ratio(best / value)
+}
+
+/// How many times worse than the best, for a lower-is-better number (1.00 = best).
+pub fn slowdown_time(value: f64, best: f64) -> String {
+    if best <= 0.0 {
+        return if value <= 0.0 { "1.00".into() } else { "–".into() };
+    }
+    fmt_ratio(value / best)
+}
+
+fn fmt_ratio(r: f64) -> String {
+    if r >= 100.0 { format!("{r:.0}×") } else if r >= 10.0 { format!("{r:.1}×") } else { format!("{r:.2}×") }
+}
+
+/// Percentile (0..=100) of an ascending-sorted slice; 0 when empty.
+pub fn percentile(sorted: &[u64], pct: f64) -> u64 {
+    if sorted.is_empty() {
+        return 0;
+    }
+    let idx = ((pct / 100.0) * (sorted.len() - 1) as f64).round() as usize;
+    sorted[idx.min(sorted.len() - 1)]
+}

@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# Builds the benchmark crate (release) and runs every workload natively and/or in wasmtime,
+# writing bench/results/native.md and bench/results/wasm.md.
+#
+# Usage: scripts/bench.sh [native|wasm|all] [extra wasm-heap-bench args, e.g. --quick]
+#   BENCH_TARGET_DIR   cargo target dir (default: target/bench, kept apart from other builds)
+#   BENCH_OUT_DIR      where the markdown goes (default: bench/results)
+#
+# Benchmarks are not tests: nothing here fails on a slow number. A full `all` run takes about
+# 5 minutes on a 2-core machine. If wasm-heap itself does not build, the other peers are still
+# measured (built without the `wasm-heap` feature) and the results say so.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+what=${1:-all}
+shift || true
+case "$what" in native|wasm|all) ;; *) echo "usage: $0 [native|wasm|all] [bench args]" >&2; exit 2 ;; esac
+
+export CARGO_TARGET_DIR=${BENCH_TARGET_DIR:-$PWD/target/bench}
+out_dir=${BENCH_OUT_DIR:-bench/results}
+mkdir -p "$out_dir"
+WASM_TARGET=wasm32-wasip1-threads
+
+log() { printf '[bench] %s\n' "$*" >&2; }
+load() { cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo '?'; }
+
+# build TARGET_TRIPLE_OR_EMPTY -> prints the feature note; falls back to no wasm-heap.
+build() {
+  local triple=$1 tflag=()
+  [ -n "$triple" ] && tflag=(--target "$triple")
+  if cargo build --release -p wasm-heap-bench "${tflag[@]}" >&2; then
+    echo "with wasm-heap"
+  else
+    log "wasm-heap did not build for ${triple:-native}; measuring the other peers only"
+    cargo build --release -p wasm-heap-bench --no-default-features "${tflag[@]}" >&2
+    echo "WITHOUT wasm-heap (the runtime did not build)"
+  fi
+}
+
+run_native() {
+  local note bin=$CARGO_TARGET_DIR/release/wasm-heap-bench
+  note=$(build "")
+  log "native run ($note), load average $(load)"
+  "$bin" all --out "$out_dir/native.md" \
+    --note "Machine: $(nproc) cores shared with other work; load average (1/5/15 min) before the run: $(load). Built $note." \
+    "$@"
+  printf '\nLoad average after the run: %s.\n' "$(load)" >> "$out_dir/native.md"
+}
+
+run_wasm() {
+  local note wasm=$CARGO_TARGET_DIR/$WASM_TARGET/release/wasm-heap-bench.wasm
+  rustup target list --installed 2>/dev/null | grep -qx "$WASM_TARGET" || rustup target add "$WASM_TARGET"
+  note=$(build "$WASM_TARGET")
+  log "wasm run ($note) in $(wasmtime --version), load average $(load)"
+  wasmtime run -W threads=y,shared-memory=y -S threads=y --dir "$out_dir" "$wasm" \
+    all --out "$out_dir/wasm.md" \
+    --note "Engine: $(wasmtime --version). Machine: $(nproc) cores shared with other work; load average before the run: $(load). Built $note." \
+    "$@"
+  printf '\nLoad average after the run: %s.\n' "$(load)" >> "$out_dir/wasm.md"
+}
+
+case "$what" in
+  native) run_native "$@" ;;
+  wasm) run_wasm "$@" ;;
+  all) run_native "$@"; run_wasm "$@" ;;
+esac
+log "results in $out_dir/"
