@@ -1,0 +1,41 @@
+//! The rules `#[wasm_heap]` and the runtime share.
+//!
+//! Both the proc macro (at compile time of the user's crate) and the runtime (in `const`
+//! evaluation) build their tables through these `const fn`s, so the two can never disagree
+//! about what a valid configuration is.
+#![no_std]
+
+mod class;
+mod lock;
+mod pages;
+
+pub use class::{ClassError, ClassErrorKind, ClassTable, DEFAULT_CLASSES, validate as validate_classes};
+pub use lock::LockKind;
+pub use pages::{PagesError, validate_pages};
+
+/// Bytes in a wasm page, the unit of `memory.grow`.
+pub const PAGE_SIZE: usize = 64 * 1024;
+/// `log2(PAGE_SIZE)`.
+pub const PAGE_SHIFT: u32 = 16;
+/// Pages in the whole wasm32 address space (4 GiB).
+pub const ADDRESS_SPACE_PAGES: usize = 65_536;
+/// At most this many size classes.
+pub const MAX_CLASSES: usize = 48;
+/// The largest size class; larger requests are served as whole page runs.
+pub const MAX_CLASS_SIZE: u32 = 32 * 1024;
+/// Every class is a multiple of this (the minimum alignment of a block).
+pub const CLASS_GRANULE: u32 = 8;
+/// At most this many blocks in one span (its free bitmap has this many bits).
+pub const MAX_BLOCKS_PER_SPAN: usize = 8192;
+/// At most this many pages in one span.
+pub const MAX_SPAN_PAGES: usize = 8;
+/// The most blocks a per-thread cache may hold for one class.
+pub const MAX_CACHE_BLOCKS: u32 = 64;
+/// Blocks a per-thread cache holds for one class unless configured otherwise.
+pub const DEFAULT_CACHE_BLOCKS: u32 = 32;
+/// Default page budget: no reservation up front, the whole address space at most.
+pub const DEFAULT_MIN_PAGES: u32 = 0;
+/// See [`DEFAULT_MIN_PAGES`].
+pub const DEFAULT_MAX_PAGES: u32 = ADDRESS_SPACE_PAGES as u32;
+/// Pages grown at once at the least, so small requests don't call `memory.grow` each time.
+pub const DEFAULT_GROW_CHUNK: u32 = 16;

@@ -1,0 +1,329 @@
+//! Per-thread caches: a magazine of free blocks per size class, so the common `alloc` and
+//! `free` touch only the current thread's memory, with no lock and no atomic
+//! read-modify-write.
+//!
+//! A cache belongs to one heap and, while attached, to one thread. Each heap keeps a
+//! push-only registry of its caches. A thread that exits (its thread-local destructor), or a
+//! worker that calls [`crate::thread::release_thread_cache`], orphans its caches, blocks and
+//! all; the next thread that needs a cache adopts an orphan before making a new one, so thread
+//! churn never strands memory for long.
+//!
+//! Without the `std` feature there are no thread-locals, hence no caches: every call takes
+//! the heap's central path.
+
+use core::cell::UnsafeCell;
+use core::ptr::{self, NonNull};
+use core::sync::atomic::{AtomicPtr, AtomicU32, AtomicUsize, Ordering::*};
+
+use wasm_heap_config::{MAX_CACHE_BLOCKS, MAX_CLASSES, PAGE_SIZE};
+
+/// Low pointer bit marking a cached block known to read zero (blocks are 8-aligned).
+const ZERO_TAG: usize = 1;
+
+/// One class's free blocks in one thread's cache.
+#[derive(Debug)]
+pub struct Magazine {
+    /// Written only by the owning thread (plain load + store); read by stats.
+    len: AtomicU32,
+    items: UnsafeCell<[usize; MAX_CACHE_BLOCKS as usize]>,
+}
+
+/// A thread's cache for one heap. Lives in a page the heap maps for it; never freed.
+#[derive(Debug)]
+pub struct ThreadCache {
+    /// Thread id of the attached thread, or 0 when orphaned.
+    owner: AtomicU32,
+    /// Next cache in the heap's registry (set before publication, never changed).
+    next: *mut ThreadCache,
+    /// Bytes the owning thread's allocations requested minus its frees (wrapping; the sum
+    /// over all caches is the heap's live requested bytes). Owner-written.
+    requested: AtomicUsize,
+    magazines: [Magazine; MAX_CLASSES],
+}
+
+// SAFETY: the magazines' items are touched only by the attached thread (`owner`); the
+// fields other threads read are atomics.
+unsafe impl Sync for ThreadCache {}
+// SAFETY: as above; a cache moves between threads only through orphaning and adoption,
+// which hand it over with Release/Acquire on `owner`.
+unsafe impl Send for ThreadCache {}
+
+const _: () = assert!(core::mem::size_of::<ThreadCache>() <= PAGE_SIZE);
+
+impl ThreadCache {
+    /// Pages one cache needs.
+    pub const PAGES: usize = 1;
+
+    /// Initializes a cache in place for thread `owner`.
+    ///
+    /// # Safety
+    /// `at` points to `size_of::<ThreadCache>()` writable bytes, aligned, owned by the caller.
+    pub unsafe fn init(at: *mut ThreadCache, owner: u32) -> &'static ThreadCache {
+        // SAFETY: per the contract.
+        unsafe {
+            at.write(ThreadCache {
+                owner: AtomicU32::new(owner),
+                next: ptr::null_mut(),
+                requested: AtomicUsize::new(0),
+                magazines: [const { Magazine { len: AtomicU32::new(0), items: UnsafeCell::new([0; MAX_CACHE_BLOCKS as usize]) } }; MAX_CLASSES],
+            });
+            &*at
+        }
+    }
+
+    /// Takes a cached block of `class`: the block and whether it reads zero.
+    ///
+    /// # Safety
+    /// Called by the attached thread.
+    #[inline]
+    pub unsafe fn pop(&self, class: usize) -> Option<(NonNull<u8>, bool)> {
+        let mag = &self.magazines[class];
+        let len = mag.len.load(Relaxed);
+        if len == 0 {
+            return None;
+        }
+        let len = len - 1;
+        mag.len.store(len, Relaxed);
+        // SAFETY: only the attached thread touches items; `len` is in bounds.
+        let item = unsafe { (*mag.items.get())[len as usize] };
+        // SAFETY: cached items are non-null block addresses.
+        Some((unsafe { NonNull::new_unchecked((item & !ZERO_TAG) as *mut u8) }, item & ZERO_TAG != 0))
+    }
+
+    /// Caches a block of `class`; false when the magazine already holds `capacity`.
+    ///
+    /// # Safety
+    /// Called by the attached thread; `block` is a free block of `class`.
+    #[inline]
+    pub unsafe fn push(&self, class: usize, block: *mut u8, zero: bool, capacity: u32) -> bool {
+        let mag = &self.magazines[class];
+        let len = mag.len.load(Relaxed);
+        if len >= capacity {
+            return false;
+        }
+        // SAFETY: only the attached thread touches items; `len < capacity <= MAX`.
+        unsafe { (*mag.items.get())[len as usize] = block as usize | zero as usize };
+        mag.len.store(len + 1, Relaxed);
+        true
+    }
+
+    /// Removes the oldest `n` blocks of `class` (the bottom of the magazine, the coldest),
+    /// calling `f` on each.
+    ///
+    /// # Safety
+    /// Called by the attached thread.
+    pub unsafe fn drain(&self, class: usize, n: u32, mut f: impl FnMut(*mut u8)) {
+        let mag = &self.magazines[class];
+        let len = mag.len.load(Relaxed);
+        let n = n.min(len);
+        // SAFETY: only the attached thread touches items.
+        let items = unsafe { &mut *mag.items.get() };
+        for &item in &items[..n as usize] {
+            f((item & !ZERO_TAG) as *mut u8);
+        }
+        items.copy_within(n as usize..len as usize, 0);
+        mag.len.store(len - n, Relaxed);
+    }
+
+    /// Blocks cached for `class`.
+    pub fn len(&self, class: usize) -> usize {
+        self.magazines[class].len.load(Relaxed) as usize
+    }
+
+    /// Records `bytes` more requested (`freed` false) or fewer (`freed` true).
+    #[inline]
+    pub fn account(&self, bytes: usize, freed: bool) {
+        let now = self.requested.load(Relaxed);
+        let new = if freed { now.wrapping_sub(bytes) } else { now.wrapping_add(bytes) };
+        self.requested.store(new, Relaxed);
+    }
+
+    /// This cache's net requested bytes (wrapping).
+    pub fn requested(&self) -> usize {
+        self.requested.load(Relaxed)
+    }
+
+    /// The thread attached, or 0.
+    pub fn owner(&self) -> u32 {
+        self.owner.load(Relaxed)
+    }
+
+    /// Detaches the cache from its thread; its blocks stay for the adopter.
+    pub fn orphan(&self) {
+        self.owner.store(0, Release);
+    }
+}
+
+/// A heap's registry of caches.
+#[derive(Debug)]
+pub struct Registry {
+    head: AtomicPtr<ThreadCache>,
+}
+
+impl Default for Registry {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Registry {
+    /// No caches.
+    pub const fn new() -> Self {
+        Self { head: AtomicPtr::new(ptr::null_mut()) }
+    }
+
+    /// Publishes a new cache.
+    ///
+    /// # Safety
+    /// `cache` was initialized by [`ThreadCache::init`], lives forever and is not yet published.
+    pub unsafe fn publish(&self, cache: &'static ThreadCache) {
+        let cache = ptr::from_ref(cache).cast_mut();
+        let mut head = self.head.load(Relaxed);
+        loop {
+            // SAFETY: unpublished, so no one else sees `next` yet.
+            unsafe { (*cache).next = head };
+            match self.head.compare_exchange_weak(head, cache, Release, Relaxed) {
+                Ok(_) => return,
+                Err(now) => head = now,
+            }
+        }
+    }
+
+    /// Attaches an orphaned cache to thread `owner`, if there is one.
+    pub fn adopt(&self, owner: u32) -> Option<&'static ThreadCache> {
+        self.iter().find(|c| c.owner.compare_exchange(0, owner, Acquire, Relaxed).is_ok())
+    }
+
+    /// Orphans every cache attached to thread `owner`.
+    pub fn orphan_all_of(&self, owner: u32) -> usize {
+        self.iter().filter(|c| c.owner() == owner).map(|c| c.orphan()).count()
+    }
+
+    /// Every published cache.
+    pub fn iter(&self) -> impl Iterator<Item = &'static ThreadCache> {
+        let mut at = self.head.load(Acquire);
+        core::iter::from_fn(move || {
+            // SAFETY: published caches live forever and are fully initialized (Release in
+            // `publish`, Acquire above); `next` never changes after publication.
+            let cache: &'static ThreadCache = unsafe { at.as_ref()? };
+            at = cache.next;
+            Some(cache)
+        })
+    }
+}
+
+#[cfg(feature = "std")]
+mod binding {
+    //! Which cache the current thread uses for which heap.
+    use super::ThreadCache;
+    use core::cell::Cell;
+    use core::ptr;
+
+    /// Heaps one thread can have caches for at once (more use the central path).
+    const SLOTS: usize = 4;
+
+    const NO_DESTRUCTOR_YET: u8 = 0;
+    const REGISTERING: u8 = 1;
+    const REGISTERED: u8 = 2;
+    const EXITING: u8 = 3;
+
+    type Slot = Cell<(usize, *const ThreadCache)>;
+
+    std::thread_local! {
+        // No destructors on these: reading them never allocates or registers anything.
+        static CACHES: [Slot; SLOTS] = const { [const { Cell::new((0, ptr::null())) }; SLOTS] };
+        static STATE: Cell<u8> = const { Cell::new(NO_DESTRUCTOR_YET) };
+        // The one thread-local with a destructor, touched only after a cache is attached,
+        // because registering it may allocate (re-entering the heap).
+        static EXIT: ExitGuard = const { ExitGuard };
+    }
+
+    struct ExitGuard;
+
+    impl Drop for ExitGuard {
+        fn drop(&mut self) {
+            let _ = STATE.try_with(|s| s.set(EXITING));
+            release_all();
+        }
+    }
+
+    /// The current thread's cache for the heap `key`, if attached.
+    #[inline]
+    pub fn current(key: usize) -> Option<&'static ThreadCache> {
+        CACHES
+            .try_with(|slots| {
+                slots.iter().find_map(|s| {
+                    let (k, cache) = s.get();
+                    // SAFETY: attached caches live forever.
+                    (k == key).then(|| unsafe { &*cache })
+                })
+            })
+            .ok()
+            .flatten()
+    }
+
+    /// Whether the current thread may attach a cache now (not while exiting, not while
+    /// registering its exit hook, and only with a free slot).
+    pub fn can_attach() -> bool {
+        let state = STATE.try_with(Cell::get).unwrap_or(EXITING);
+        state != EXITING
+            && state != REGISTERING
+            && CACHES.try_with(|s| s.iter().any(|s| s.get().0 == 0)).unwrap_or(false)
+    }
+
+    /// Binds `cache` to the heap `key` for the current thread, and makes sure thread exit
+    /// will orphan it.
+    pub fn attach(key: usize, cache: &'static ThreadCache) {
+        let _ = CACHES.try_with(|slots| {
+            if let Some(slot) = slots.iter().find(|s| s.get().0 == 0) {
+                slot.set((key, cache));
+            }
+        });
+        if STATE.get() == NO_DESTRUCTOR_YET {
+            STATE.set(REGISTERING);
+            // Registering the destructor may allocate: that allocation finds the cache just
+            // attached, or the central path, never this function again.
+            let _ = EXIT.try_with(|_| {});
+            STATE.set(REGISTERED);
+        }
+    }
+
+    /// Orphans every cache of the current thread.
+    pub fn release_all() {
+        let _ = CACHES.try_with(|slots| {
+            for slot in slots {
+                let (key, cache) = slot.replace((0, ptr::null()));
+                if key != 0 {
+                    // SAFETY: attached caches live forever.
+                    unsafe { (*cache).orphan() };
+                }
+            }
+        });
+    }
+}
+
+#[cfg(not(feature = "std"))]
+mod binding {
+    //! Without thread-locals there are no caches.
+    use super::ThreadCache;
+
+    #[inline]
+    pub fn current(_key: usize) -> Option<&'static ThreadCache> {
+        None
+    }
+
+    pub fn can_attach() -> bool {
+        false
+    }
+
+    pub fn attach(_key: usize, _cache: &'static ThreadCache) {}
+
+    pub fn release_all() {}
+}
+
+pub(crate) use binding::{attach, can_attach, current};
+
+/// Orphans every cache of the current thread, in every heap.
+pub fn release_current_thread() {
+    binding::release_all();
+}

@@ -1,0 +1,446 @@
+//! The page manager: which of the 65,536 pages of the wasm32 address space are ours, which of
+//! ours are free, and which free ones are still zero.
+//!
+//! Three bitmaps cover the whole address space, a bit per 64 KiB page:
+//! `owned` (grown by us), `free` (ours and not handed out) and `dirty` (free but written since
+//! it was grown). A page that is not `owned` but below the memory's size is *external*: grown
+//! by someone else (data and stack segments, another allocator, a direct `memory.grow`), and
+//! never handed out. A summary word marks which `free` words are non-empty, so a search for a
+//! run of free pages reads only the words that hold free pages: never the pages we don't own,
+//! and never a page at a time.
+//!
+//! Bits are atomics so [`PageManager::state`] and the counters can be read while another
+//! thread allocates; every change happens under the heap's lock (the `unsafe` methods).
+
+use core::sync::atomic::{AtomicU64, AtomicUsize, Ordering::Relaxed};
+
+use wasm_heap_config::{ADDRESS_SPACE_PAGES, PAGE_SHIFT, PAGE_SIZE};
+
+use crate::platform::Memory;
+
+const WORDS: usize = ADDRESS_SPACE_PAGES / 64;
+const SUMMARY_WORDS: usize = WORDS / 64;
+
+/// What a page is, as seen by one heap.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[repr(u8)]
+pub enum PageState {
+    /// Below the memory's size but not ours: grown by someone else.
+    External = 0,
+    /// Ours, handed out (a span or a large allocation).
+    InUse = 1,
+    /// Ours, free, and still zero since it was grown.
+    FreeZeroed = 2,
+    /// Ours, free, and written before.
+    FreeDirty = 3,
+    /// Beyond the memory's current size.
+    Unmapped = 4,
+}
+
+/// Why [`PageManager::map`] failed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MapError {
+    /// The request is for 0 pages or more than the whole address space.
+    BadSize,
+    /// Granting it would exceed the heap's page budget.
+    OverBudget,
+    /// `memory.grow` refused (the engine's or the host's limit).
+    OutOfMemory,
+}
+
+/// A run of pages handed out by [`PageManager::map`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Run {
+    /// Index of the first page.
+    pub start: usize,
+    /// Whether every byte of the run reads zero.
+    pub zero: bool,
+}
+
+/// Counts of pages by state, read without the lock (each count exact at some instant).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct PageCounts {
+    /// Ours and handed out.
+    pub in_use: usize,
+    /// Ours, free, zero.
+    pub free_zeroed: usize,
+    /// Ours, free, written before.
+    pub free_dirty: usize,
+    /// Below the memory's size, not ours.
+    pub external: usize,
+}
+
+/// The page table of one heap. See the module docs.
+#[derive(Debug)]
+pub struct PageManager<'m> {
+    memory: &'m Memory,
+    owned: [AtomicU64; WORDS],
+    free: [AtomicU64; WORDS],
+    dirty: [AtomicU64; WORDS],
+    /// Bit `w` set when `free[w] != 0`.
+    nonempty: [AtomicU64; SUMMARY_WORDS],
+    /// End (page index) of our latest grow: if the memory's size is still this, the free
+    /// pages just below it can be extended by growing.
+    grown_end: AtomicUsize,
+    owned_pages: AtomicUsize,
+    free_pages: AtomicUsize,
+    dirty_pages: AtomicUsize,
+    min_pages: usize,
+    max_pages: usize,
+    grow_chunk: usize,
+}
+
+impl<'m> PageManager<'m> {
+    /// A page manager over `memory` that will own between `min_pages` (grown on first use)
+    /// and `max_pages`, growing at least `grow_chunk` pages at a time.
+    pub const fn new(memory: &'m Memory, min_pages: usize, max_pages: usize, grow_chunk: usize) -> Self {
+        Self {
+            memory,
+            owned: [const { AtomicU64::new(0) }; WORDS],
+            free: [const { AtomicU64::new(0) }; WORDS],
+            dirty: [const { AtomicU64::new(0) }; WORDS],
+            nonempty: [const { AtomicU64::new(0) }; SUMMARY_WORDS],
+            grown_end: AtomicUsize::new(usize::MAX),
+            owned_pages: AtomicUsize::new(0),
+            free_pages: AtomicUsize::new(0),
+            dirty_pages: AtomicUsize::new(0),
+            min_pages,
+            max_pages,
+            grow_chunk: if grow_chunk == 0 { 1 } else { grow_chunk },
+        }
+    }
+
+    /// The memory pages come from.
+    #[inline]
+    pub fn memory(&self) -> &'m Memory {
+        self.memory
+    }
+
+    /// Address of page `page`.
+    #[inline]
+    pub fn address(&self, page: usize) -> usize {
+        self.memory.base() + (page << PAGE_SHIFT)
+    }
+
+    /// The page holding `addr`, if `addr` lies in the address space.
+    #[inline]
+    pub fn page_of(&self, addr: usize) -> Option<usize> {
+        let page = addr.wrapping_sub(self.memory.base()) >> PAGE_SHIFT;
+        (page < ADDRESS_SPACE_PAGES).then_some(page)
+    }
+
+    /// Hands out `n` contiguous pages. With `zeroed`, the run reads zero: only its dirty
+    /// pages are cleared (fresh pages already are zero). Without, [`Run::zero`] tells whether
+    /// it happens to read zero anyway.
+    ///
+    /// # Safety
+    /// Calls to the `unsafe` methods of one manager are serialized (the heap's lock).
+    pub unsafe fn map(&self, n: usize, zeroed: bool) -> Result<Run, MapError> {
+        if n == 0 || n > ADDRESS_SPACE_PAGES {
+            return Err(MapError::BadSize);
+        }
+        let start = loop {
+            if let Some(start) = self.find_free_run(n) {
+                break start;
+            }
+            // SAFETY: serialized by our caller.
+            unsafe { self.grow_for(n)? };
+        };
+        // SAFETY: serialized by our caller; the run is free and ours.
+        let dirty = unsafe { self.take(start, n, zeroed) };
+        Ok(Run { start, zero: zeroed || dirty == 0 })
+    }
+
+    /// Marks the free run `start..start + n` in use, zeroing its dirty pages if asked.
+    /// Returns how many of its pages were dirty.
+    unsafe fn take(&self, start: usize, n: usize, zeroed: bool) -> usize {
+        let mut dirty_taken = 0;
+        for_words(start, n, |w, mask| {
+            let free = self.free[w].load(Relaxed);
+            debug_assert_eq!(free & mask, mask, "taking pages that are not free");
+            let left = free & !mask;
+            self.free[w].store(left, Relaxed);
+            if left == 0 {
+                self.nonempty[w / 64].fetch_and(!(1 << (w % 64)), Relaxed);
+            }
+            let dirty = self.dirty[w].load(Relaxed) & mask;
+            if dirty != 0 {
+                self.dirty[w].fetch_and(!mask, Relaxed);
+                dirty_taken += dirty.count_ones() as usize;
+                if zeroed {
+                    // SAFETY: these pages are ours and now in use by the caller alone.
+                    unsafe { self.zero_pages(w, dirty) };
+                }
+            }
+        });
+        self.free_pages.fetch_sub(n, Relaxed);
+        self.dirty_pages.fetch_sub(dirty_taken, Relaxed);
+        dirty_taken
+    }
+
+    /// Zeroes the pages of word `w` whose bits are set in `bits`, a run of adjacent pages
+    /// per `write_bytes`.
+    unsafe fn zero_pages(&self, w: usize, mut bits: u64) {
+        while bits != 0 {
+            let first = bits.trailing_zeros() as usize;
+            let len = (bits >> first).trailing_ones() as usize;
+            let addr = self.address(w * 64 + first);
+            // SAFETY: the caller owns these pages; they lie inside the grown memory.
+            unsafe { core::ptr::write_bytes(addr as *mut u8, 0, len * PAGE_SIZE) };
+            bits &= !(run_mask(len) << first);
+        }
+    }
+
+    /// Returns pages `start..start + n` to the free pool, dirty. Any range is accepted:
+    /// pages we don't own or that are already free are ignored, as `munmap` does.
+    /// Returns how many pages became free.
+    ///
+    /// # Safety
+    /// Serialized as for [`map`](Self::map); nothing uses the released pages afterwards.
+    pub unsafe fn unmap(&self, start: usize, n: usize) -> usize {
+        let end = start.saturating_add(n).min(ADDRESS_SPACE_PAGES);
+        if start >= end {
+            return 0;
+        }
+        let mut released = 0;
+        for_words(start, end - start, |w, mask| {
+            let free = self.free[w].load(Relaxed);
+            let mine = self.owned[w].load(Relaxed) & !free & mask;
+            if mine != 0 {
+                self.free[w].store(free | mine, Relaxed);
+                self.dirty[w].fetch_or(mine, Relaxed);
+                self.nonempty[w / 64].fetch_or(1 << (w % 64), Relaxed);
+                released += mine.count_ones() as usize;
+            }
+        });
+        self.free_pages.fetch_add(released, Relaxed);
+        self.dirty_pages.fetch_add(released, Relaxed);
+        released
+    }
+
+    /// Extends the in-use run `start..start + n` to `new_n` pages in place when the pages
+    /// after it are free. Returns whether it did.
+    ///
+    /// # Safety
+    /// Serialized as for [`map`](Self::map).
+    pub unsafe fn try_extend(&self, start: usize, n: usize, new_n: usize) -> bool {
+        let Some(end) = start.checked_add(new_n).filter(|&e| e <= ADDRESS_SPACE_PAGES) else {
+            return false;
+        };
+        if new_n <= n {
+            return true;
+        }
+        let tail = start + n;
+        let mut all_free = true;
+        for_words(tail, end - tail, |w, mask| {
+            all_free &= self.free[w].load(Relaxed) & mask == mask;
+        });
+        if all_free {
+            // SAFETY: serialized by our caller; the tail is free and ours.
+            unsafe { self.take(tail, end - tail, false) };
+        }
+        all_free
+    }
+
+    /// First fit: the lowest run of `n` free pages, reading only non-empty bitmap words.
+    fn find_free_run(&self, n: usize) -> Option<usize> {
+        // The run of free pages that ends at the top of the previous word read.
+        let mut run_start = 0;
+        let mut run_len = 0;
+        let mut next_word = usize::MAX;
+        for s in 0..SUMMARY_WORDS {
+            let mut summary = self.nonempty[s].load(Relaxed);
+            while summary != 0 {
+                let w = s * 64 + summary.trailing_zeros() as usize;
+                summary &= summary - 1;
+                let word = self.free[w].load(Relaxed);
+                if w != next_word {
+                    run_len = 0;
+                }
+                next_word = w + 1;
+                if word == u64::MAX {
+                    if run_len == 0 {
+                        run_start = w * 64;
+                    }
+                    run_len += 64;
+                    if run_len >= n {
+                        return Some(run_start);
+                    }
+                    continue;
+                }
+                if run_len > 0 && run_len + word.trailing_ones() as usize >= n {
+                    return Some(run_start);
+                }
+                if n <= 64
+                    && let Some(bit) = find_run_in_word(word, n)
+                {
+                    return Some(w * 64 + bit);
+                }
+                run_len = word.leading_ones() as usize;
+                run_start = w * 64 + 64 - run_len;
+            }
+        }
+        None
+    }
+
+    /// Grows the memory so that a run of `n` free pages exists (or will, after a foreign
+    /// grow is accounted for and the caller searches again).
+    unsafe fn grow_for(&self, n: usize) -> Result<(), MapError> {
+        let size = self.memory.size();
+        // Free pages of ours just below the top can join the new ones.
+        let top_free = if size == self.grown_end.load(Relaxed) { self.free_run_below(size) } else { 0 };
+        let need = n - top_free.min(n - 1);
+        let owned = self.owned_pages.load(Relaxed);
+        let budget_left = self.max_pages.saturating_sub(owned);
+        if need > budget_left {
+            return Err(MapError::OverBudget);
+        }
+        let wanted = need.max(self.grow_chunk).max(self.min_pages.saturating_sub(owned));
+        let delta = wanted.min(budget_left);
+        let (old, delta) = match self.memory.grow(delta) {
+            Some(old) => (old, delta),
+            // The chunk may be what the engine refused; the bare need may still fit.
+            None if delta > need => (self.memory.grow(need).ok_or(MapError::OutOfMemory)?, need),
+            None => return Err(MapError::OutOfMemory),
+        };
+        // Pages between our last grow and `old` were grown by someone else: they stay
+        // un-owned, i.e. external. The new pages are ours, free and zero.
+        for_words(old, delta, |w, mask| {
+            self.owned[w].fetch_or(mask, Relaxed);
+            self.free[w].fetch_or(mask, Relaxed);
+            self.nonempty[w / 64].fetch_or(1 << (w % 64), Relaxed);
+        });
+        self.grown_end.store(old + delta, Relaxed);
+        self.owned_pages.fetch_add(delta, Relaxed);
+        self.free_pages.fetch_add(delta, Relaxed);
+        Ok(())
+    }
+
+    /// Length of the run of free pages ending just below page `end`.
+    fn free_run_below(&self, end: usize) -> usize {
+        let mut len = 0;
+        let mut page = end;
+        while page > 0 {
+            let w = (page - 1) / 64;
+            let bits_below = (page - 1) % 64 + 1;
+            let word = self.free[w].load(Relaxed) & run_mask(bits_below);
+            let ones = (word << (64 - bits_below)).leading_ones() as usize;
+            len += ones;
+            if ones < bits_below {
+                break;
+            }
+            page -= bits_below;
+        }
+        len
+    }
+
+    /// The state of page `page`.
+    pub fn state(&self, page: usize) -> PageState {
+        if page >= ADDRESS_SPACE_PAGES || page >= self.memory.size() {
+            return PageState::Unmapped;
+        }
+        let (w, bit) = (page / 64, 1u64 << (page % 64));
+        if self.owned[w].load(Relaxed) & bit == 0 {
+            PageState::External
+        } else if self.free[w].load(Relaxed) & bit == 0 {
+            PageState::InUse
+        } else if self.dirty[w].load(Relaxed) & bit == 0 {
+            PageState::FreeZeroed
+        } else {
+            PageState::FreeDirty
+        }
+    }
+
+    /// Whether every page of `start..start + n` is ours and in use.
+    pub fn is_in_use(&self, start: usize, n: usize) -> bool {
+        if n == 0 || start.saturating_add(n) > ADDRESS_SPACE_PAGES {
+            return false;
+        }
+        let mut in_use = true;
+        for_words(start, n, |w, mask| {
+            in_use &= self.owned[w].load(Relaxed) & !self.free[w].load(Relaxed) & mask == mask;
+        });
+        in_use
+    }
+
+    /// Page counts by state.
+    pub fn counts(&self) -> PageCounts {
+        let owned = self.owned_pages.load(Relaxed);
+        let free = self.free_pages.load(Relaxed);
+        let dirty = self.dirty_pages.load(Relaxed);
+        let size = self.memory.size().min(ADDRESS_SPACE_PAGES);
+        PageCounts {
+            in_use: owned.saturating_sub(free),
+            free_zeroed: free.saturating_sub(dirty),
+            free_dirty: dirty,
+            external: size.saturating_sub(owned),
+        }
+    }
+
+    /// Pages this manager owns (grown by it).
+    pub fn owned_pages(&self) -> usize {
+        self.owned_pages.load(Relaxed)
+    }
+
+    /// The page budget's maximum.
+    pub fn max_pages(&self) -> usize {
+        self.max_pages
+    }
+}
+
+/// The low `len` bits set (`len` in 1..=64).
+#[inline]
+const fn run_mask(len: usize) -> u64 {
+    if len >= 64 { u64::MAX } else { (1u64 << len) - 1 }
+}
+
+/// Calls `f(word, mask)` for each bitmap word the page range `start..start + n` touches,
+/// with the bits of that word inside the range.
+#[inline]
+fn for_words(start: usize, n: usize, mut f: impl FnMut(usize, u64)) {
+    let end = start + n;
+    let mut page = start;
+    while page < end {
+        let w = page / 64;
+        let first = page % 64;
+        let len = (64 - first).min(end - page);
+        f(w, run_mask(len) << first);
+        page += len;
+    }
+}
+
+/// The lowest bit index where `word` has `n` (1..=64) consecutive ones.
+#[inline]
+fn find_run_in_word(word: u64, n: usize) -> Option<usize> {
+    // After the loop, bit i is set iff bits i..i+len of `word` are all set.
+    let mut runs = word;
+    let mut len = 1;
+    while len < n && runs != 0 {
+        let shift = len.min(n - len);
+        runs &= runs >> shift;
+        len += shift;
+    }
+    (runs != 0).then(|| runs.trailing_zeros() as usize)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn run_in_word() {
+        assert_eq!(find_run_in_word(0b1110_0111, 3), Some(0));
+        assert_eq!(find_run_in_word(0b1110_0110, 3), Some(5));
+        assert_eq!(find_run_in_word(0b1110_0110, 4), None);
+        assert_eq!(find_run_in_word(u64::MAX, 64), Some(0));
+        assert_eq!(find_run_in_word(u64::MAX << 1, 63), Some(1));
+        assert_eq!(find_run_in_word(0, 1), None);
+    }
+
+    #[test]
+    fn words_cover_ranges() {
+        let mut seen = std::vec::Vec::new();
+        for_words(60, 70, |w, m| seen.push((w, m)));
+        assert_eq!(seen, [(0, 0xF << 60), (1, u64::MAX), (2, 0b11)]);
+    }
+}

@@ -1,0 +1,37 @@
+//! Everything that differs between targets, and nothing else: where pages come from, how a
+//! thread sleeps on an address, and whether a thread may sleep at all.
+//!
+//! The rest of the crate never names a target; it uses [`Memory`], [`wait`], [`wake_one`],
+//! [`CAN_WAIT`] and [`THREADS_MAY_BLOCK_BY_DEFAULT`].
+
+#[cfg(target_family = "wasm")]
+mod wasm;
+#[cfg(target_family = "wasm")]
+pub use wasm::*;
+
+#[cfg(all(not(target_family = "wasm"), unix))]
+mod native;
+#[cfg(all(not(target_family = "wasm"), unix))]
+pub use native::*;
+
+// Under loom, sleeping and yielding go through loom's scheduler (these explicit imports
+// shadow the target's glob-imported ones); memory still comes from the target.
+#[cfg(loom)]
+mod loom;
+#[cfg(loom)]
+pub use self::loom::{CAN_WAIT, forbid_wait, wait, wake_one, yield_now};
+
+#[cfg(not(any(target_family = "wasm", unix)))]
+compile_error!("wasm-heap runs on wasm32 and, for tests and benchmarks, on Unix hosts");
+
+/// Whether the target supports more than one thread sharing the heap.
+pub const THREADED: bool = cfg!(any(not(target_family = "wasm"), target_feature = "atomics"));
+
+/// Whether code compiled for this target can be sharing memory with other threads.
+/// `lock = none` is only sound where this is false.
+pub const SHARED_MEMORY: bool = THREADED;
+
+/// Whether this is wasm with shared memory (`target_feature = "atomics"`): threads really
+/// share the heap and some of them (a browser's main thread) can never wait.
+/// `lock = none` refuses to build here.
+pub const WASM_THREADS: bool = cfg!(all(target_family = "wasm", target_feature = "atomics"));

@@ -1,0 +1,154 @@
+//! Unix hosts: a reserved `mmap` region that behaves like wasm linear memory (64 KiB pages,
+//! handed out in order, zeroed, never given back, failing past a maximum), and Linux futexes.
+//! This is what lets tests, loom, miri and benchmarks run on the host.
+
+use core::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
+use wasm_heap_config::{ADDRESS_SPACE_PAGES, PAGE_SIZE};
+
+/// Threads on the host may always block.
+pub const THREADS_MAY_BLOCK_BY_DEFAULT: bool = true;
+
+/// Whether [`wait`] really sleeps (true on Linux; other Unixes spin and yield).
+pub const CAN_WAIT: bool = cfg!(target_os = "linux");
+
+/// A linear memory: `max_pages` of 64 KiB, grown in order from the bottom like `memory.grow`.
+#[derive(Debug)]
+pub struct Memory {
+    /// Address of page 0, or 0 until the region is reserved on first use.
+    base: AtomicUsize,
+    /// Pages grown so far.
+    size: AtomicUsize,
+    max_pages: usize,
+}
+
+static GLOBAL: Memory = Memory::new(ADDRESS_SPACE_PAGES);
+
+impl Memory {
+    /// A memory of at most `max_pages` pages; the address range is reserved on first use.
+    pub const fn new(max_pages: usize) -> Self {
+        Self { base: AtomicUsize::new(0), size: AtomicUsize::new(0), max_pages }
+    }
+
+    /// The process's memory, the one every heap shares (on wasm, the linear memory).
+    #[inline]
+    pub const fn global() -> &'static Memory {
+        &GLOBAL
+    }
+
+    /// A fresh memory of its own for a test, so tests don't compete for pages.
+    /// (On wasm there is only one memory, and this returns it.)
+    pub fn scratch(max_pages: usize) -> &'static Memory {
+        let memory: &'static Memory = {
+            extern crate std;
+            std::boxed::Box::leak(std::boxed::Box::new(Memory::new(max_pages)))
+        };
+        memory.base();
+        memory
+    }
+
+    /// The address of page 0.
+    #[inline]
+    pub fn base(&self) -> usize {
+        let base = self.base.load(Ordering::Acquire);
+        if base != 0 { base } else { self.reserve() }
+    }
+
+    #[cold]
+    fn reserve(&self) -> usize {
+        let bytes = (self.max_pages + 1) * PAGE_SIZE;
+        // SAFETY: an anonymous private mapping at an address of the kernel's choosing touches
+        // no existing memory. MAP_NORESERVE: pages cost nothing until written, like wasm
+        // memory before it grows.
+        let raw = unsafe {
+            libc::mmap(
+                core::ptr::null_mut(),
+                bytes,
+                libc::PROT_READ | libc::PROT_WRITE,
+                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_NORESERVE,
+                -1,
+                0,
+            )
+        };
+        if raw == libc::MAP_FAILED {
+            // Nothing to hand out: behave as a memory that can never grow.
+            return usize::MAX - bytes;
+        }
+        let aligned = (raw as usize).next_multiple_of(PAGE_SIZE);
+        match self.base.compare_exchange(0, aligned, Ordering::AcqRel, Ordering::Acquire) {
+            Ok(_) => aligned,
+            Err(winner) => {
+                // SAFETY: `raw` is the mapping made above, which nobody else has seen.
+                unsafe { libc::munmap(raw, bytes) };
+                winner
+            }
+        }
+    }
+
+    /// Pages grown so far.
+    #[inline]
+    pub fn size(&self) -> usize {
+        self.size.load(Ordering::Acquire)
+    }
+
+    /// Grows by `delta` pages; returns the old size in pages, or `None` past the maximum,
+    /// exactly as `memory.grow` does. The new pages read zero.
+    pub fn grow(&self, delta: usize) -> Option<usize> {
+        self.base();
+        let mut old = self.size.load(Ordering::Relaxed);
+        loop {
+            let new = old.checked_add(delta).filter(|&n| n <= self.max_pages)?;
+            match self.size.compare_exchange_weak(old, new, Ordering::AcqRel, Ordering::Relaxed) {
+                Ok(_) => return Some(old),
+                Err(now) => old = now,
+            }
+        }
+    }
+}
+
+/// Sleeps while `*atomic == expected`, until [`wake_one`] or a spurious wake-up.
+#[cfg(target_os = "linux")]
+#[inline]
+pub fn wait(atomic: &AtomicU32, expected: u32) {
+    // SAFETY: FUTEX_WAIT reads the aligned u32 behind a live reference and sleeps; it writes
+    // nothing. A null timeout means no timeout.
+    unsafe {
+        libc::syscall(
+            libc::SYS_futex,
+            atomic.as_ptr(),
+            libc::FUTEX_WAIT | libc::FUTEX_PRIVATE_FLAG,
+            expected,
+            core::ptr::null::<libc::timespec>(),
+        );
+    }
+}
+
+/// Wakes one thread sleeping in [`wait`] on `atomic`.
+#[cfg(target_os = "linux")]
+#[inline]
+pub fn wake_one(atomic: &AtomicU32) {
+    // SAFETY: FUTEX_WAKE only uses the address as a key.
+    unsafe {
+        libc::syscall(libc::SYS_futex, atomic.as_ptr(), libc::FUTEX_WAKE | libc::FUTEX_PRIVATE_FLAG, 1);
+    }
+}
+
+/// Without futexes, "sleeping" is giving the core away.
+#[cfg(not(target_os = "linux"))]
+#[inline]
+pub fn wait(atomic: &AtomicU32, expected: u32) {
+    if atomic.load(Ordering::Relaxed) == expected {
+        yield_now();
+    }
+}
+
+/// See [`wait`].
+#[cfg(not(target_os = "linux"))]
+#[inline]
+pub fn wake_one(_atomic: &AtomicU32) {}
+
+/// Gives the rest of this time slice to another thread.
+#[inline]
+pub fn yield_now() {
+    // SAFETY: sched_yield has no preconditions.
+    unsafe { libc::sched_yield() };
+}

@@ -1,0 +1,91 @@
+//! wasm32: the linear memory itself (`memory.size` / `memory.grow`), and with threads
+//! `memory.atomic.wait32` / `memory.atomic.notify`.
+
+use core::arch::wasm32;
+use core::sync::atomic::AtomicU32;
+use wasm_heap_config::ADDRESS_SPACE_PAGES;
+
+/// In a browser the main thread may never wait (`memory.atomic.wait32` traps there), and a
+/// wasm module can't tell which thread it runs on, so threads must declare that they may
+/// block (`thread::declare_may_block`). WASI threads may always block.
+pub const THREADS_MAY_BLOCK_BY_DEFAULT: bool = cfg!(target_os = "wasi");
+
+/// `memory.atomic.wait32` needs shared memory and the nightly-only intrinsic; without them
+/// a "wait" spins and yields.
+pub const CAN_WAIT: bool = cfg!(all(target_feature = "atomics", feature = "nightly"));
+
+/// The linear memory.
+#[derive(Debug)]
+pub struct Memory {
+    _private: (),
+}
+
+static GLOBAL: Memory = Memory { _private: () };
+
+impl Memory {
+    /// The module's memory 0, the one every heap shares.
+    #[inline]
+    pub const fn global() -> &'static Memory {
+        &GLOBAL
+    }
+
+    /// There is only one memory on wasm; tests share it.
+    pub fn scratch(_max_pages: usize) -> &'static Memory {
+        &GLOBAL
+    }
+
+    /// Address of page 0.
+    #[inline]
+    pub fn base(&self) -> usize {
+        0
+    }
+
+    /// Pages in the memory now.
+    #[inline]
+    pub fn size(&self) -> usize {
+        wasm32::memory_size(0)
+    }
+
+    /// `memory.grow`: the old size in pages, or `None` when the engine refuses. The new
+    /// pages read zero.
+    pub fn grow(&self, delta: usize) -> Option<usize> {
+        let old = wasm32::memory_grow(0, delta);
+        if old == usize::MAX || old + delta > ADDRESS_SPACE_PAGES { None } else { Some(old) }
+    }
+}
+
+/// Sleeps while `*atomic == expected`, until [`wake_one`] or a spurious wake-up.
+/// Traps on the browser main thread: callers check `thread::may_block` first.
+#[cfg(all(target_feature = "atomics", feature = "nightly"))]
+#[inline]
+pub fn wait(atomic: &AtomicU32, expected: u32) {
+    // SAFETY: the pointer comes from a live, aligned AtomicU32; a timeout of -1 waits until
+    // notified. The instruction only reads the address.
+    unsafe { wasm32::memory_atomic_wait32(atomic.as_ptr().cast::<i32>(), expected as i32, -1) };
+}
+
+/// Wakes one thread sleeping in [`wait`] on `atomic`.
+#[cfg(all(target_feature = "atomics", feature = "nightly"))]
+#[inline]
+pub fn wake_one(atomic: &AtomicU32) {
+    // SAFETY: notify uses the address only as a key.
+    unsafe { wasm32::memory_atomic_notify(atomic.as_ptr().cast::<i32>(), 1) };
+}
+
+/// Without the intrinsic, a "wait" gives way and returns; callers loop.
+#[cfg(not(all(target_feature = "atomics", feature = "nightly")))]
+#[inline]
+pub fn wait(_atomic: &AtomicU32, _expected: u32) {
+    yield_now();
+}
+
+/// See [`wait`].
+#[cfg(not(all(target_feature = "atomics", feature = "nightly")))]
+#[inline]
+pub fn wake_one(_atomic: &AtomicU32) {}
+
+/// wasm has no way to give up a time slice; a spin-loop hint is the best there is.
+#[inline]
+pub fn yield_now() {
+    core::hint::spin_loop();
+}

@@ -1,0 +1,49 @@
+//! Counters cheap enough to leave on, read as a snapshot while other threads allocate.
+
+/// A snapshot of a heap's counters. Each figure is exact at some instant during the call;
+/// with other threads allocating, the figures may come from slightly different instants.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Stats {
+    /// Sum of the sizes of live allocations, as requested.
+    pub bytes_requested: usize,
+    /// Bytes of blocks and page runs the application holds (block sizes, not requests).
+    pub bytes_in_use: usize,
+    /// The most bytes ever handed out of spans and page runs at once (including blocks held
+    /// in per-thread caches): the heap's peak footprint.
+    pub peak_bytes_in_use: usize,
+    /// Pages of this heap in use (spans, page runs, metadata, caches).
+    pub pages_in_use: usize,
+    /// Free pages still zero since they were grown.
+    pub pages_free_zeroed: usize,
+    /// Free pages written before.
+    pub pages_free_dirty: usize,
+    /// Pages below the memory's size that belong to someone else.
+    pub pages_external: usize,
+    /// Bytes of free blocks held in per-thread caches.
+    pub cached_bytes: usize,
+    /// Bytes of freed blocks on the remote-free list, not yet back in their spans.
+    pub pending_bytes: usize,
+    /// Per-thread caches made so far.
+    pub caches: usize,
+    /// Of those, caches whose thread exited or released them, ready for adoption.
+    pub orphaned_caches: usize,
+    /// Times a thread really went to sleep waiting for the heap's lock.
+    pub lock_waits: u64,
+    /// Lock acquisitions that found the lock held.
+    pub lock_contended: u64,
+    /// Invalid frees reported in checked mode (or found on the remote-free list).
+    pub invalid_frees: u64,
+}
+
+/// One size class's figures.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ClassStats {
+    /// Bytes per block.
+    pub block_size: usize,
+    /// Live spans.
+    pub spans: usize,
+    /// Available blocks in those spans.
+    pub free_blocks: usize,
+    /// Blocks held in per-thread caches.
+    pub cached_blocks: usize,
+}

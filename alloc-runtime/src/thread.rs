@@ -1,0 +1,95 @@
+//! Who the current thread is, and whether it may block.
+//!
+//! A browser's main thread must never execute `memory.atomic.wait32` (it traps), and a wasm
+//! module cannot see which thread it runs on. So the rule is explicit: on
+//! `wasm32-unknown-unknown` a thread may block only after it calls [`declare_may_block`]
+//! (do it first thing in every web worker); everywhere else threads may block by default.
+
+#[cfg(feature = "std")]
+use core::cell::Cell;
+use core::sync::atomic::{AtomicU32, Ordering};
+
+use crate::platform::THREADS_MAY_BLOCK_BY_DEFAULT;
+
+static NEXT_ID: AtomicU32 = AtomicU32::new(1);
+
+const UNDECLARED: u8 = 0;
+const MAY_BLOCK: u8 = 1;
+const MUST_NOT_BLOCK: u8 = 2;
+
+#[cfg(feature = "std")]
+std::thread_local! {
+    // Plain Cells with const initializers: no destructor is registered, so touching these
+    // never allocates (which matters: they are read from inside the allocator).
+    static ID: Cell<u32> = const { Cell::new(0) };
+    static BLOCKING: Cell<u8> = const { Cell::new(UNDECLARED) };
+}
+
+/// A small nonzero id for the current thread (0 is never used, so it can mean "no owner").
+#[inline]
+pub fn id() -> u32 {
+    #[cfg(feature = "std")]
+    {
+        ID.try_with(|id| {
+            let v = id.get();
+            if v != 0 {
+                v
+            } else {
+                let v = NEXT_ID.fetch_add(1, Ordering::Relaxed);
+                id.set(v);
+                v
+            }
+        })
+        .unwrap_or(u32::MAX)
+    }
+    #[cfg(not(feature = "std"))]
+    {
+        // Without thread-locals every thread looks the same; ids only label lock owners.
+        let _ = &NEXT_ID;
+        1
+    }
+}
+
+/// Declares that the current thread may block (sleep in a lock). Call it first thing in
+/// every web worker; on hosts and WASI threads may block anyway.
+pub fn declare_may_block() {
+    set_blocking(MAY_BLOCK);
+}
+
+/// Declares that the current thread must never block, whatever the target's default
+/// (for example an event-loop thread that must stay responsive).
+pub fn declare_must_not_block() {
+    set_blocking(MUST_NOT_BLOCK);
+}
+
+fn set_blocking(state: u8) {
+    #[cfg(feature = "std")]
+    BLOCKING.with(|b| b.set(state));
+    #[cfg(not(feature = "std"))]
+    let _ = state;
+}
+
+/// Whether the current thread may block in a lock.
+#[inline]
+pub fn may_block() -> bool {
+    #[cfg(feature = "std")]
+    {
+        match BLOCKING.try_with(Cell::get).unwrap_or(UNDECLARED) {
+            MAY_BLOCK => true,
+            MUST_NOT_BLOCK => false,
+            _ => THREADS_MAY_BLOCK_BY_DEFAULT,
+        }
+    }
+    #[cfg(not(feature = "std"))]
+    {
+        let _ = (MAY_BLOCK, MUST_NOT_BLOCK, UNDECLARED);
+        THREADS_MAY_BLOCK_BY_DEFAULT
+    }
+}
+
+/// Hands the current thread's per-thread caches back to their heaps (every heap this thread
+/// used). Call it at the end of a web worker: a terminated worker runs no destructors, so
+/// without this its cached blocks would stay stranded until another thread adopts the cache.
+pub fn release_thread_cache() {
+    crate::cache::release_current_thread();
+}
