@@ -1,0 +1,437 @@
+//! Parse: the attribute's arguments and the `static` it sits on, as written, with their spans.
+//! Nothing here judges values (that is `valid`); only shapes.
+
+use proc_macro2::{Span, TokenStream, TokenTree};
+use syn::ext::IdentExt;
+use syn::parse::{Parse, ParseStream};
+use syn::punctuated::Punctuated;
+use syn::spanned::Spanned;
+use syn::{
+    Attribute, Expr, Ident, LitBool, LitInt, Path, RangeLimits, Token, Type, Visibility, token,
+};
+
+/// Every key the attribute accepts, in the order error messages and docs list them.
+pub const KEYS: [&str; 6] = ["pages", "classes", "lock", "cache", "checked", "crate"];
+
+/// `pages = N`, `pages = a..=b` or `pages = a..b`.
+#[derive(Clone)]
+pub struct PagesArg {
+    /// `a` of a range; `None` for the plain `N` form.
+    pub min: Option<LitInt>,
+    /// `..=` or `..`; `None` for the plain `N` form.
+    pub limits: Option<RangeLimits>,
+    /// `N`, or `b` of a range.
+    pub max: LitInt,
+}
+
+impl PagesArg {
+    /// The tokens as written, to span errors about the whole value.
+    pub fn tokens(&self) -> TokenStream {
+        let mut out = TokenStream::new();
+        if let Some(min) = &self.min {
+            quote::ToTokens::to_tokens(min, &mut out);
+        }
+        if let Some(limits) = &self.limits {
+            quote::ToTokens::to_tokens(limits, &mut out);
+        }
+        quote::ToTokens::to_tokens(&self.max, &mut out);
+        out
+    }
+
+    /// Whether this is the half-open `a..b` form.
+    pub fn half_open(&self) -> bool {
+        matches!(self.limits, Some(RangeLimits::HalfOpen(_)))
+    }
+}
+
+impl Parse for PagesArg {
+    fn parse(input: ParseStream) -> syn::Result<Self> {
+        let expected =
+            "expected a page count: `pages = N`, `pages = MIN..=MAX` or `pages = MIN..MAX`";
+        if !input.peek(LitInt) {
+            return Err(input.error(expected));
+        }
+        let first: LitInt = input.parse()?;
+        if !input.peek(Token![..]) && !input.peek(Token![..=]) {
+            return Ok(PagesArg {
+                min: None,
+                limits: None,
+                max: first,
+            });
+        }
+        let limits: RangeLimits = input.parse()?;
+        if !input.peek(LitInt) {
+            return Err(input.error(expected));
+        }
+        let max: LitInt = input.parse()?;
+        Ok(PagesArg {
+            min: Some(first),
+            limits: Some(limits),
+            max,
+        })
+    }
+}
+
+/// `classes = [16, 32, ...]`.
+#[derive(Clone)]
+pub struct ClassesArg {
+    pub bracket: token::Bracket,
+    pub items: Vec<LitInt>,
+}
+
+impl ClassesArg {
+    /// The span of the whole `[...]`.
+    pub fn span(&self) -> Span {
+        self.bracket.span.join()
+    }
+}
+
+impl Parse for ClassesArg {
+    fn parse(input: ParseStream) -> syn::Result<Self> {
+        if !input.peek(token::Bracket) {
+            return Err(input
+                .error("expected a list of block sizes in bytes, e.g. `classes = [16, 32, 64]`"));
+        }
+        let content;
+        let bracket = syn::bracketed!(content in input);
+        let items = Punctuated::<LitInt, Token![,]>::parse_terminated_with(&content, |input| {
+            if input.peek(LitInt) {
+                input.parse()
+            } else {
+                Err(input.error("expected a size class in bytes (an integer literal)"))
+            }
+        })?;
+        Ok(ClassesArg {
+            bracket,
+            items: items.into_iter().collect(),
+        })
+    }
+}
+
+/// The parsed arguments; every key optional.
+#[derive(Default, Clone)]
+pub struct Args {
+    pub pages: Option<PagesArg>,
+    pub classes: Option<ClassesArg>,
+    /// The lock's name as written (any identifier; `valid` checks it).
+    pub lock: Option<Ident>,
+    pub cache: Option<LitInt>,
+    pub checked: Option<LitBool>,
+    pub krate: Option<Path>,
+}
+
+impl Args {
+    /// Parses `key = value, ...`. Keeps going after a bad entry so that every mistake is
+    /// reported at once; the entries that did parse are kept.
+    pub fn parse(tokens: TokenStream) -> (Args, Vec<syn::Error>) {
+        let mut args = Args::default();
+        let mut errors = Vec::new();
+        let parser = syn::meta::parser(|meta| {
+            if let Err(e) = args.parse_entry(&meta) {
+                errors.push(e);
+                skip_to_comma(meta.input)?;
+            }
+            Ok(())
+        });
+        if let Err(e) = syn::parse::Parser::parse2(parser, tokens) {
+            errors.push(e);
+        }
+        (args, errors)
+    }
+
+    fn parse_entry(&mut self, meta: &syn::meta::ParseNestedMeta) -> syn::Result<()> {
+        let path = &meta.path;
+        let key = path
+            .get_ident()
+            .map(|i| i.unraw().to_string())
+            .unwrap_or_default();
+        let duplicate = |span: Span| {
+            Err(syn::Error::new(
+                span,
+                format!("duplicate key `{key}`; each key may be given once"),
+            ))
+        };
+        match key.as_str() {
+            "pages" => {
+                let value: PagesArg = value(meta, &key)?.parse()?;
+                if self.pages.is_some() {
+                    return duplicate(path.span());
+                }
+                self.pages = Some(value);
+            }
+            "classes" => {
+                let value: ClassesArg = value(meta, &key)?.parse()?;
+                if self.classes.is_some() {
+                    return duplicate(path.span());
+                }
+                self.classes = Some(value);
+            }
+            "lock" => {
+                let input = value(meta, &key)?;
+                if !input.peek(Ident::peek_any) {
+                    return Err(input.error(lock_expected()));
+                }
+                let value = input.call(Ident::parse_any)?;
+                if self.lock.is_some() {
+                    return duplicate(path.span());
+                }
+                self.lock = Some(value);
+            }
+            "cache" => {
+                let input = value(meta, &key)?;
+                if !input.peek(LitInt) {
+                    return Err(input.error(format!(
+                        "expected the number of blocks cached per size class per thread, 0..={} (0 disables the cache)",
+                        wasm_heap_config::MAX_CACHE_BLOCKS
+                    )));
+                }
+                let value: LitInt = input.parse()?;
+                if self.cache.is_some() {
+                    return duplicate(path.span());
+                }
+                self.cache = Some(value);
+            }
+            "checked" => {
+                let input = value(meta, &key)?;
+                if !input.peek(LitBool) {
+                    return Err(input.error("expected `true` or `false`"));
+                }
+                let value: LitBool = input.parse()?;
+                if self.checked.is_some() {
+                    return duplicate(path.span());
+                }
+                self.checked = Some(value);
+            }
+            "crate" => {
+                let input = value(meta, &key)?;
+                let value = parse_crate_path(input)?;
+                if self.krate.is_some() {
+                    return duplicate(path.span());
+                }
+                self.krate = Some(value);
+            }
+            _ => {
+                let shown = quote::ToTokens::to_token_stream(path)
+                    .to_string()
+                    .replace(' ', "");
+                return Err(syn::Error::new_spanned(
+                    path,
+                    format!("unknown key `{shown}`; expected one of {}", list(&KEYS)),
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The `=` after a key, with an error naming the key when it is missing.
+fn value<'a>(meta: &'a syn::meta::ParseNestedMeta, key: &str) -> syn::Result<ParseStream<'a>> {
+    if meta.input.peek(Token![=]) {
+        meta.value()
+    } else {
+        Err(syn::Error::new_spanned(
+            &meta.path,
+            format!("expected a value: `{key} = ...`"),
+        ))
+    }
+}
+
+/// `crate = some::path` or, as serde writes it, `crate = "some::path"`.
+fn parse_crate_path(input: ParseStream) -> syn::Result<Path> {
+    let expected = "expected the path of the `wasm_heap` crate or of its re-export, e.g. `crate = my_runtime::wasm_heap`";
+    if input.peek(syn::LitStr) {
+        let lit: syn::LitStr = input.parse()?;
+        return lit
+            .parse_with(Path::parse_mod_style)
+            .map_err(|_| syn::Error::new(lit.span(), expected));
+    }
+    let fork = input.fork();
+    match Path::parse_mod_style(&fork) {
+        Ok(_) => Path::parse_mod_style(input),
+        Err(_) => Err(input.error(expected)),
+    }
+}
+
+/// Consumes tokens up to (not including) the next top-level `,`, so parsing can resume at the
+/// next key after a bad value.
+fn skip_to_comma(input: ParseStream) -> syn::Result<()> {
+    input.step(|cursor| {
+        let mut rest = *cursor;
+        while let Some((tt, next)) = rest.token_tree() {
+            if let TokenTree::Punct(p) = &tt
+                && p.as_char() == ','
+            {
+                break;
+            }
+            rest = next;
+        }
+        Ok(((), rest))
+    })
+}
+
+/// "expected one of `spin`, `park`, ..." for `lock`.
+pub fn lock_expected() -> String {
+    format!(
+        "expected a lock: one of {}",
+        list(&wasm_heap_config::LockKind::NAMES)
+    )
+}
+
+/// `` `a`, `b`, `c` ``.
+pub fn list(names: &[&str]) -> String {
+    names
+        .iter()
+        .map(|n| format!("`{n}`"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The item `#[wasm_heap]` sits on: `static NAME: Type;`, parsed by hand because syn 2's
+/// `ItemStatic` insists on an initializer and rustc hands the attribute none.
+pub struct StaticItem {
+    pub attrs: Vec<Attribute>,
+    pub vis: Visibility,
+    pub static_token: Token![static],
+    pub mutability: Option<Token![mut]>,
+    pub ident: Ident,
+    pub colon: Token![:],
+    /// Any type is accepted (conventionally `Heap`, which need not be in scope); the
+    /// expansion replaces it with the real `Heap<Lock>`.
+    #[allow(dead_code)]
+    pub ty: Type,
+    pub init: Option<(Token![=], Expr)>,
+    pub semi: Token![;],
+}
+
+impl Parse for StaticItem {
+    fn parse(input: ParseStream) -> syn::Result<Self> {
+        let attrs = input.call(Attribute::parse_outer)?;
+        let vis: Visibility = input.parse()?;
+        if !input.peek(Token![static]) {
+            let span = input
+                .cursor()
+                .token_tree()
+                .map_or_else(|| input.span(), |(tt, _)| tt.span());
+            return Err(syn::Error::new(
+                span,
+                "`#[wasm_heap]` goes on a `static` item, e.g. `#[global_allocator] static HEAP: Heap;`",
+            ));
+        }
+        let static_token = input.parse()?;
+        let mutability = input.parse()?;
+        let ident = input.parse()?;
+        let colon = input.parse()?;
+        let ty = input.parse()?;
+        let init = if input.peek(Token![=]) {
+            Some((input.parse()?, input.parse()?))
+        } else {
+            None
+        };
+        let semi = input.parse()?;
+        Ok(StaticItem {
+            attrs,
+            vis,
+            static_token,
+            mutability,
+            ident,
+            colon,
+            ty,
+            init,
+            semi,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use quote::quote;
+
+    #[test]
+    fn parses_every_key() {
+        let (args, errors) = Args::parse(quote!(
+            pages = 16..=16384,
+            classes = [16, 32],
+            lock = park,
+            cache = 8,
+            checked = true,
+            crate = a::b
+        ));
+        assert!(errors.is_empty());
+        let pages = args.pages.unwrap();
+        assert_eq!(pages.min.as_ref().unwrap().base10_digits(), "16");
+        assert!(!pages.half_open());
+        assert_eq!(pages.max.base10_digits(), "16384");
+        assert_eq!(args.classes.unwrap().items.len(), 2);
+        assert_eq!(args.lock.unwrap(), "park");
+        assert_eq!(args.cache.unwrap().base10_digits(), "8");
+        assert!(args.checked.unwrap().value);
+        assert_eq!(args.krate.unwrap().segments.len(), 2);
+    }
+
+    #[test]
+    fn plain_and_half_open_pages() {
+        let (args, errors) = Args::parse(quote!(pages = 8));
+        assert!(errors.is_empty());
+        let pages = args.pages.unwrap();
+        assert!(pages.min.is_none());
+        assert_eq!(pages.max.base10_digits(), "8");
+        let (args, _) = Args::parse(quote!(pages = 1..9));
+        assert!(args.pages.unwrap().half_open());
+    }
+
+    #[test]
+    fn keeps_going_after_errors() {
+        let (args, errors) = Args::parse(quote!(
+            bogus = 1 + 2,
+            lock = spin,
+            pages = x,
+            pages = 3,
+            pages = 4
+        ));
+        let messages: Vec<String> = errors.iter().map(|e| e.to_string()).collect();
+        assert_eq!(messages.len(), 3, "{messages:?}");
+        assert!(messages[0].starts_with("unknown key `bogus`"));
+        assert!(messages[1].starts_with("expected a page count"));
+        assert!(messages[2].starts_with("duplicate key `pages`"));
+        assert_eq!(args.lock.unwrap(), "spin");
+        assert_eq!(args.pages.unwrap().max.base10_digits(), "3");
+    }
+
+    #[test]
+    fn crate_as_string_or_path() {
+        let (args, errors) = Args::parse(quote!(crate = "::x::y"));
+        assert!(errors.is_empty());
+        assert!(args.krate.unwrap().leading_colon.is_some());
+        let (args, errors) = Args::parse(quote!(crate = crate::reexport));
+        assert!(
+            errors.is_empty(),
+            "{:?}",
+            errors.iter().map(|e| e.to_string()).collect::<Vec<_>>()
+        );
+        assert_eq!(args.krate.unwrap().segments.len(), 2);
+    }
+
+    #[test]
+    fn static_without_initializer() {
+        let item: StaticItem = syn::parse2(quote!(
+            #[global_allocator]
+            pub static HEAP: Heap;
+        ))
+        .unwrap();
+        assert_eq!(item.ident, "HEAP");
+        assert!(item.mutability.is_none() && item.init.is_none());
+        assert_eq!(item.attrs.len(), 1);
+        let item: StaticItem = syn::parse2(quote!(
+            static mut H: Heap = 1;
+        ))
+        .unwrap();
+        assert!(item.mutability.is_some() && item.init.is_some());
+        assert!(
+            syn::parse2::<StaticItem>(quote!(
+                fn f() {}
+            ))
+            .is_err()
+        );
+    }
+}

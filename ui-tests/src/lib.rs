@@ -1,0 +1,8 @@
+//! Tests of the `#[wasm_heap]` attribute; everything is in `tests/`:
+//!
+//! - `tests/ui.rs`: trybuild. `tests/ui/pass/*.rs` must compile and run; every
+//!   `tests/ui/fail/*.rs` must fail with exactly the `*.stderr` beside it (regenerate with
+//!   `TRYBUILD=overwrite cargo test -p wasm-heap-ui-tests --test ui`, then read each diff).
+//! - `tests/fixtures.rs`: builds the crates in `fixtures/` (each its own workspace, so they can
+//!   carry their own `[package.metadata.wasm-heap]`) with a nested `cargo`, for the `Cargo.toml`
+//!   defaults, malformed metadata, and `lock = none` in a build with threads.

@@ -1,0 +1,6 @@
+use wasm_heap::wasm_heap;
+
+#[wasm_heap()]
+fn allocate() {}
+
+fn main() {}
