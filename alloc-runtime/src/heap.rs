@@ -372,7 +372,9 @@ impl<L: RawLock> Heap<L> {
         // Page runs are page-aligned; a larger alignment maps spare pages and trims them.
         let align_pages = (layout.align() / PAGE_SIZE).max(1);
         let Some(with_spare) = n.checked_add(align_pages - 1) else { return ptr::null_mut() };
-        let locked = self.locked();
+        let mut locked = self.locked();
+        // Pending frees may empty spans whose pages this run can use.
+        locked.take_remote();
         // SAFETY: the lock is held.
         let Ok(run) = (unsafe { self.pages.map(with_spare, zeroed) }) else {
             return ptr::null_mut();

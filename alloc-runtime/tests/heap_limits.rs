@@ -1,0 +1,141 @@
+//! Bad runtime input: out of budget, size overflow, foreign pointers in checked mode. Each
+//! gets a null or a report, never corruption, and the heap stays usable.
+
+use std::alloc::{GlobalAlloc, Layout};
+
+use wasm_heap::lock::Adaptive;
+use wasm_heap::span::FreeError;
+use wasm_heap::{Heap, HeapConfig};
+
+static SMALL: HeapConfig = HeapConfig::new(wasm_heap::size_class::DEFAULT_CLASSES, 0, 32);
+static SMALL_HEAP: Heap<Adaptive> = Heap::new(&SMALL);
+static CHECKED: HeapConfig = HeapConfig::DEFAULT.with_checked(true);
+static CHECKED_HEAP: Heap<Adaptive> = Heap::new(&CHECKED);
+
+fn exhaust(layout: Layout) -> Vec<usize> {
+    let mut got = Vec::new();
+    loop {
+        // SAFETY: nonzero size.
+        let p = unsafe { SMALL_HEAP.alloc(layout) };
+        if p.is_null() {
+            return got;
+        }
+        // SAFETY: the block holds layout.size() bytes.
+        unsafe { p.write_bytes(0x5A, layout.size()) };
+        got.push(p as usize);
+        assert!(got.len() < 1_000_000, "the budget is not enforced");
+    }
+}
+
+#[test]
+fn out_of_budget_is_null_and_recoverable() {
+    let small = Layout::from_size_align(8000, 8).unwrap();
+    let large = Layout::from_size_align(300_000, 8).unwrap();
+    for round in 0..3 {
+        let blocks = exhaust(small);
+        assert!(blocks.len() > 100, "round {round}: only {} blocks", blocks.len());
+        assert!(SMALL_HEAP.stats().pages_in_use <= 32);
+        // SAFETY: nonzero size.
+        assert!(unsafe { SMALL_HEAP.alloc(large) }.is_null());
+        for &p in &blocks {
+            // SAFETY: allocated above with `small`.
+            unsafe { SMALL_HEAP.dealloc(p as *mut u8, small) };
+        }
+        // The frees went back to the spans (all but a cache's worth), emptied spans went
+        // back to the page manager, and those pages now serve a large run.
+        // SAFETY: nonzero size.
+        let p = unsafe { SMALL_HEAP.alloc(large) };
+        assert!(!p.is_null(), "round {round}: freed pages were not reused: {:?}", SMALL_HEAP.stats());
+        // SAFETY: allocated above.
+        unsafe { SMALL_HEAP.dealloc(p, large) };
+        let again = exhaust(small);
+        assert!(again.len() + 64 >= blocks.len(), "round {round}: {} then {}", blocks.len(), again.len());
+        for &p in &again {
+            // SAFETY: allocated above with `small`.
+            unsafe { SMALL_HEAP.dealloc(p as *mut u8, small) };
+        }
+    }
+}
+
+#[test]
+fn huge_requests_are_null() {
+    let layouts = [
+        Layout::from_size_align(isize::MAX as usize - 4096, 8).unwrap(),
+        Layout::from_size_align(5 << 30, 8).unwrap(),
+        Layout::from_size_align(3 << 30, 1 << 31).unwrap(),
+    ];
+    for layout in layouts {
+        // SAFETY: nonzero size.
+        assert!(unsafe { CHECKED_HEAP.alloc(layout) }.is_null(), "{layout:?}");
+    }
+    let fine = Layout::from_size_align(100, 8).unwrap();
+    // SAFETY: nonzero size, freed right away.
+    unsafe { CHECKED_HEAP.dealloc(CHECKED_HEAP.alloc(fine), fine) };
+}
+
+#[test]
+fn checked_mode_reports_bad_frees_and_stays_usable() {
+    let layout = Layout::from_size_align(64, 8).unwrap();
+    // SAFETY: nonzero size.
+    let a = unsafe { CHECKED_HEAP.alloc(layout) };
+    // SAFETY: as above.
+    let b = unsafe { CHECKED_HEAP.alloc(layout) };
+    // SAFETY: the block holds 64 bytes.
+    unsafe { b.write_bytes(0xEE, 64) };
+    let before = CHECKED_HEAP.stats().invalid_frees;
+
+    let mut foreign = [0u64; 8];
+    // SAFETY (of the call): checked mode validates the pointer before touching anything.
+    unsafe { CHECKED_HEAP.dealloc(foreign.as_mut_ptr().cast(), layout) };
+    assert_eq!(foreign, [0; 8], "a foreign block was written to");
+    assert_eq!(CHECKED_HEAP.last_invalid_free().unwrap().error, FreeError::NotOurs);
+
+    // SAFETY: a freed once, then again (the second is the bad one).
+    unsafe { CHECKED_HEAP.dealloc(a, layout) };
+    // SAFETY: see above.
+    unsafe { CHECKED_HEAP.dealloc(a, layout) };
+    assert_eq!(CHECKED_HEAP.last_invalid_free().unwrap().error, FreeError::DoubleFree);
+
+    // SAFETY: a pointer into the middle of a live block.
+    unsafe { CHECKED_HEAP.dealloc(b.add(8), layout) };
+    assert_eq!(CHECKED_HEAP.last_invalid_free().unwrap().error, FreeError::Misaligned);
+
+    let large = Layout::from_size_align(200_000, 8).unwrap();
+    // SAFETY: a foreign large free.
+    unsafe { CHECKED_HEAP.dealloc(foreign.as_mut_ptr().cast(), large) };
+    assert_eq!(CHECKED_HEAP.stats().invalid_frees, before + 4);
+
+    // Still usable, and `b` untouched.
+    // SAFETY: `b` is live with 64 bytes.
+    assert!(unsafe { std::slice::from_raw_parts(b, 64) }.iter().all(|&x| x == 0xEE));
+    // SAFETY: nonzero size.
+    let c = unsafe { CHECKED_HEAP.alloc(layout) };
+    assert!(!c.is_null() && c != b);
+    // SAFETY: both live, from this heap.
+    unsafe {
+        CHECKED_HEAP.dealloc(b, layout);
+        CHECKED_HEAP.dealloc(c, layout);
+    }
+}
+
+#[test]
+fn zeroed_large_runs_skip_fresh_pages() {
+    static CFG: HeapConfig = HeapConfig::DEFAULT;
+    static HEAP: Heap<Adaptive> = Heap::new(&CFG);
+    let layout = Layout::from_size_align(1 << 20, 8).unwrap();
+    // SAFETY: nonzero size.
+    let p = unsafe { HEAP.alloc_zeroed(layout) };
+    // SAFETY: 1 MiB live block.
+    let bytes = unsafe { std::slice::from_raw_parts_mut(p, 1 << 20) };
+    assert!(bytes.iter().all(|&b| b == 0));
+    bytes.fill(0xFF);
+    // SAFETY: allocated above.
+    unsafe { HEAP.dealloc(p, layout) };
+    assert!(HEAP.stats().pages_free_dirty >= 16);
+    // SAFETY: nonzero size.
+    let q = unsafe { HEAP.alloc_zeroed(layout) };
+    // SAFETY: 1 MiB live block.
+    assert!(unsafe { std::slice::from_raw_parts(q, 1 << 20) }.iter().all(|&b| b == 0));
+    // SAFETY: allocated above.
+    unsafe { HEAP.dealloc(q, layout) };
+}

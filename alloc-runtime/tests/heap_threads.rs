@@ -1,0 +1,228 @@
+//! Threads really contending on one heap, with content checks: every thread fills its blocks
+//! with its own pattern and checks it before freeing; blocks also move to other threads to be
+//! freed there. At the end all memory is accounted for.
+
+use std::alloc::{GlobalAlloc, Layout};
+use std::sync::mpsc;
+use std::thread;
+
+use wasm_heap::lock::{Adaptive, Park, RawLock, Spin};
+use wasm_heap::{Heap, HeapConfig};
+
+static CFG: HeapConfig = HeapConfig::DEFAULT;
+static UNCACHED: HeapConfig = HeapConfig::DEFAULT.with_cache_blocks(0);
+static SPIN: Heap<Spin> = Heap::new(&CFG);
+static PARK: Heap<Park> = Heap::new(&CFG);
+static ADAPTIVE: Heap<Adaptive> = Heap::new(&CFG);
+static ADAPTIVE_UNCACHED: Heap<Adaptive> = Heap::new(&UNCACHED);
+static PRODCONS: Heap<Adaptive> = Heap::new(&CFG);
+static CHURN: Heap<Adaptive> = Heap::new(&CFG);
+
+const THREADS: usize = 8;
+
+struct Block {
+    addr: usize,
+    layout: Layout,
+    pattern: u8,
+}
+
+// SAFETY-free helpers: the blocks are live and owned by whoever holds the `Block`.
+fn fill(b: &Block) {
+    // SAFETY: `b` is a live block of `b.layout.size()` bytes owned by the caller.
+    unsafe { std::ptr::write_bytes(b.addr as *mut u8, b.pattern, b.layout.size()) };
+}
+
+fn check(b: &Block) {
+    // SAFETY: as in `fill`.
+    let bytes = unsafe { std::slice::from_raw_parts(b.addr as *const u8, b.layout.size()) };
+    assert!(bytes.iter().all(|&x| x == b.pattern), "block {:#x} of {} bytes corrupted", b.addr, b.layout.size());
+}
+
+fn rng(seed: &mut u64) -> u64 {
+    *seed ^= *seed << 13;
+    *seed ^= *seed >> 7;
+    *seed ^= *seed << 17;
+    *seed
+}
+
+fn churn<L: RawLock>(heap: &'static Heap<L>, rounds: usize) {
+    let (senders, receivers): (Vec<_>, Vec<_>) = (0..THREADS).map(|_| mpsc::channel::<Block>()).unzip();
+    let handles: Vec<_> = receivers
+        .into_iter()
+        .enumerate()
+        .map(|(t, inbox)| {
+            let next = senders[(t + 1) % THREADS].clone();
+            thread::spawn(move || {
+                let mut seed = 0x9E37_79B9_7F4A_7C15 ^ (t as u64 + 1);
+                let mut mine: Vec<Block> = Vec::new();
+                for round in 0..rounds {
+                    let size = 1 + (rng(&mut seed) % 8192) as usize;
+                    let layout = Layout::from_size_align(size, 8).unwrap();
+                    // SAFETY: nonzero size.
+                    let addr = unsafe { heap.alloc(layout) } as usize;
+                    assert_ne!(addr, 0);
+                    let b = Block { addr, layout, pattern: (t as u8).wrapping_mul(31).wrapping_add(round as u8) | 1 };
+                    fill(&b);
+                    mine.push(b);
+                    if mine.len() > 64 {
+                        let b = mine.swap_remove((rng(&mut seed) % mine.len() as u64) as usize);
+                        check(&b);
+                        if round % 3 == 0 {
+                            // Freed by another thread.
+                            next.send(b).unwrap();
+                        } else {
+                            // SAFETY: allocated by `heap` with this layout.
+                            unsafe { heap.dealloc(b.addr as *mut u8, b.layout) };
+                        }
+                    }
+                    while let Ok(b) = inbox.try_recv() {
+                        check(&b);
+                        // SAFETY: allocated by `heap` (on another thread) with this layout.
+                        unsafe { heap.dealloc(b.addr as *mut u8, b.layout) };
+                    }
+                }
+                drop(next);
+                for b in mine {
+                    check(&b);
+                    // SAFETY: as above.
+                    unsafe { heap.dealloc(b.addr as *mut u8, b.layout) };
+                }
+                inbox
+            })
+        })
+        .collect();
+    drop(senders);
+    for h in handles {
+        let inbox = h.join().unwrap();
+        for b in inbox.iter() {
+            check(&b);
+            // SAFETY: as above.
+            unsafe { heap.dealloc(b.addr as *mut u8, b.layout) };
+        }
+    }
+    let s = heap.stats();
+    assert_eq!(s.bytes_requested, 0, "{s:?}");
+    assert_eq!(s.bytes_in_use, 0, "{s:?}");
+}
+
+fn rounds() -> usize {
+    if cfg!(target_family = "wasm") { 4_000 } else { 30_000 }
+}
+
+#[test]
+fn spin_heap_under_contention() {
+    churn(&SPIN, rounds());
+}
+
+#[test]
+fn park_heap_under_contention() {
+    churn(&PARK, rounds());
+}
+
+#[test]
+fn adaptive_heap_under_contention() {
+    churn(&ADAPTIVE, rounds());
+}
+
+#[test]
+fn uncached_heap_under_contention() {
+    churn(&ADAPTIVE_UNCACHED, rounds() / 2);
+}
+
+#[test]
+fn producer_consumer() {
+    let (tx, rx) = mpsc::sync_channel::<Block>(256);
+    let consumers = 3;
+    let rx = std::sync::Arc::new(std::sync::Mutex::new(rx));
+    let handles: Vec<_> = (0..consumers)
+        .map(|_| {
+            let rx = rx.clone();
+            thread::spawn(move || {
+                let mut n = 0;
+                loop {
+                    let b = match rx.lock().unwrap().recv() {
+                        Ok(b) => b,
+                        Err(_) => return n,
+                    };
+                    check(&b);
+                    // SAFETY: allocated by PRODCONS with this layout on the producer thread.
+                    unsafe { PRODCONS.dealloc(b.addr as *mut u8, b.layout) };
+                    n += 1;
+                }
+            })
+        })
+        .collect();
+    let total = rounds() * 2;
+    let mut seed = 42;
+    for i in 0..total {
+        let size = 1 + (rng(&mut seed) % 4096) as usize;
+        let layout = Layout::from_size_align(size, 16).unwrap();
+        // SAFETY: nonzero size.
+        let addr = unsafe { PRODCONS.alloc(layout) } as usize;
+        assert_ne!(addr, 0);
+        let b = Block { addr, layout, pattern: (i as u8) | 0x80 };
+        fill(&b);
+        tx.send(b).unwrap();
+    }
+    drop(tx);
+    let freed: usize = handles.into_iter().map(|h| h.join().unwrap()).sum();
+    assert_eq!(freed, total);
+    let s = PRODCONS.stats();
+    assert_eq!((s.bytes_requested, s.bytes_in_use), (0, 0), "{s:?}");
+}
+
+#[test]
+fn thread_churn_adopts_orphaned_caches() {
+    for wave in 0..12 {
+        let handles: Vec<_> = (0..4)
+            .map(|t| {
+                thread::spawn(move || {
+                    let mut blocks = Vec::new();
+                    for i in 0..500 {
+                        let layout = Layout::from_size_align(16 + (i * 37 + t * 11) % 2000, 8).unwrap();
+                        // SAFETY: nonzero size.
+                        let addr = unsafe { CHURN.alloc(layout) } as usize;
+                        let b = Block { addr, layout, pattern: (wave * 4 + t) as u8 | 1 };
+                        fill(&b);
+                        blocks.push(b);
+                    }
+                    for b in blocks {
+                        check(&b);
+                        // SAFETY: allocated by CHURN with this layout.
+                        unsafe { CHURN.dealloc(b.addr as *mut u8, b.layout) };
+                    }
+                })
+            })
+            .collect();
+        for h in handles {
+            h.join().unwrap();
+        }
+    }
+    let s = CHURN.stats();
+    // 48 threads came and went, at most 4 at a time: their caches were adopted, not leaked.
+    assert!(s.caches <= 8, "caches were not adopted: {s:?}");
+    assert_eq!(s.orphaned_caches, s.caches, "exited threads orphan their caches: {s:?}");
+    assert_eq!((s.bytes_requested, s.bytes_in_use), (0, 0), "{s:?}");
+}
+
+#[test]
+fn released_cache_is_adopted_by_the_next_thread() {
+    static HEAP: Heap<Adaptive> = Heap::new(&CFG);
+    let layout = Layout::from_size_align(100, 8).unwrap();
+    thread::spawn(move || {
+        // SAFETY: nonzero size; freed right away.
+        unsafe { HEAP.dealloc(HEAP.alloc(layout), layout) };
+        wasm_heap::thread::release_thread_cache();
+        assert_eq!(HEAP.stats().orphaned_caches, 1);
+    })
+    .join()
+    .unwrap();
+    thread::spawn(move || {
+        // SAFETY: as above.
+        unsafe { HEAP.dealloc(HEAP.alloc(layout), layout) };
+        let s = HEAP.stats();
+        assert_eq!((s.caches, s.orphaned_caches), (1, 0), "{s:?}");
+    })
+    .join()
+    .unwrap();
+}

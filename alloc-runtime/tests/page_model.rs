@@ -1,0 +1,242 @@
+//! The page manager against a simple model: random map / unmap (partial, spanning several
+//! runs, foreign ranges) / zeroed maps / foreign grows. After every step: no two live runs
+//! overlap, zeroed runs read zero, external pages are never handed out, counts are exact.
+
+use proptest::prelude::*;
+use wasm_heap::page::{MapError, PageManager, PageState};
+use wasm_heap::platform::Memory;
+use wasm_heap::PAGE_SIZE;
+
+#[derive(Clone, Debug)]
+enum Op {
+    Map { pages: usize, zeroed: bool },
+    /// Unmap `pages` pages starting `offset` pages into the memory (any range at all).
+    Unmap { offset: usize, pages: usize },
+    /// Unmap part of a live run: the `skip`th page of run `run` onward, `pages` pages.
+    UnmapPart { run: usize, skip: usize, pages: usize },
+    /// Someone else calls memory.grow.
+    ForeignGrow { pages: usize },
+}
+
+fn op() -> impl Strategy<Value = Op> {
+    prop_oneof![
+        4 => (1usize..24, any::<bool>()).prop_map(|(pages, zeroed)| Op::Map { pages, zeroed }),
+        2 => (0usize..160, 1usize..40).prop_map(|(offset, pages)| Op::Unmap { offset, pages }),
+        3 => (0usize..64, 0usize..8, 1usize..8).prop_map(|(run, skip, pages)| Op::UnmapPart { run, skip, pages }),
+        1 => (1usize..4).prop_map(|pages| Op::ForeignGrow { pages }),
+    ]
+}
+
+/// What the model knows of a page.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Model {
+    NotOurs,
+    InUse,
+    FreeZeroed,
+    FreeDirty,
+}
+
+fn page_bytes(pm: &PageManager<'_>, page: usize) -> &'static mut [u64] {
+    // SAFETY: the page is inside the grown memory and the test owns it.
+    unsafe { std::slice::from_raw_parts_mut(pm.address(page) as *mut u64, PAGE_SIZE / 8) }
+}
+
+fn check(pm: &PageManager<'_>, model: &[Model]) -> Result<(), TestCaseError> {
+    let size = pm.memory().size();
+    let mut counts = (0, 0, 0);
+    for (page, &m) in model.iter().enumerate().take(size) {
+        let want = match m {
+            Model::NotOurs => PageState::External,
+            Model::InUse => PageState::InUse,
+            Model::FreeZeroed => PageState::FreeZeroed,
+            Model::FreeDirty => PageState::FreeDirty,
+        };
+        prop_assert_eq!(pm.state(page), want, "page {}", page);
+        match m {
+            Model::InUse => counts.0 += 1,
+            Model::FreeZeroed => counts.1 += 1,
+            Model::FreeDirty => counts.2 += 1,
+            Model::NotOurs => {}
+        }
+    }
+    let c = pm.counts();
+    prop_assert_eq!((c.in_use, c.free_zeroed, c.free_dirty), counts);
+    prop_assert!(pm.owned_pages() <= pm.max_pages());
+    Ok(())
+}
+
+fn run(ops: Vec<Op>, min_pages: usize, max_pages: usize) -> Result<(), TestCaseError> {
+    let memory = Memory::scratch(2048);
+    let pm = Box::new(PageManager::new(memory, min_pages, max_pages, 4));
+    let mut model = vec![Model::NotOurs; 65_536];
+    let mut runs: Vec<(usize, usize)> = Vec::new();
+    for op in ops {
+        let size_before = memory.size();
+        match op {
+            Op::Map { pages, zeroed } => {
+                // SAFETY: this test is the manager's only user.
+                match unsafe { pm.map(pages, zeroed) } {
+                    Ok(run) => {
+                        // Pages grown by this call became ours (or someone else's, on wasm
+                        // where tests share one memory).
+                        for page in size_before..memory.size() {
+                            let s = pm.state(page);
+                            if s == PageState::FreeZeroed || (run.start..run.start + pages).contains(&page) {
+                                model[page] = Model::FreeZeroed;
+                            }
+                        }
+                        for page in run.start..run.start + pages {
+                            prop_assert!(
+                                matches!(model[page], Model::FreeZeroed | Model::FreeDirty),
+                                "page {} handed out while {:?}", page, model[page]
+                            );
+                            if zeroed || run.zero {
+                                prop_assert!(page_bytes(&pm, page).iter().all(|&w| w == 0), "page {} not zero", page);
+                            }
+                            model[page] = Model::InUse;
+                            // Dirty it, so a later zeroed map of it must clear it.
+                            page_bytes(&pm, page).fill(0xA5A5_A5A5_A5A5_A5A5);
+                        }
+                        runs.push((run.start, pages));
+                    }
+                    Err(MapError::OverBudget | MapError::OutOfMemory) => {
+                        let free_ours = model.iter().filter(|m| matches!(m, Model::FreeZeroed | Model::FreeDirty)).count();
+                        prop_assert!(pm.owned_pages() + pages > max_pages || free_ours < pages || memory.size() > 2000);
+                    }
+                    Err(e) => prop_assert!(false, "{:?}", e),
+                }
+            }
+            Op::Unmap { offset, pages } => {
+                // SAFETY: as above; the pages unmapped are dropped from `runs`.
+                let released = unsafe { pm.unmap(offset, pages) };
+                let mut expect = 0;
+                for page in offset..offset + pages {
+                    if model[page] == Model::InUse {
+                        model[page] = Model::FreeDirty;
+                        expect += 1;
+                    }
+                }
+                prop_assert_eq!(released, expect);
+                runs.retain_mut(|(start, n)| {
+                    // Keep whatever part of the run survives before the hole (enough for
+                    // the model; pages after it stay InUse in the model and the manager).
+                    if *start >= offset && *start < offset + pages {
+                        false
+                    } else {
+                        if *start < offset && *start + *n > offset {
+                            *n = offset - *start;
+                        }
+                        true
+                    }
+                });
+            }
+            Op::UnmapPart { run, skip, pages } => {
+                if runs.is_empty() {
+                    continue;
+                }
+                let (start, n) = runs[run % runs.len()];
+                let skip = skip % n;
+                let pages = pages.min(n - skip);
+                // SAFETY: as above.
+                let released = unsafe { pm.unmap(start + skip, pages) };
+                prop_assert_eq!(released, pages);
+                for page in start + skip..start + skip + pages {
+                    model[page] = Model::FreeDirty;
+                }
+                runs.retain(|&(s, _)| s != start);
+                if skip > 0 {
+                    runs.push((start, skip));
+                }
+            }
+            Op::ForeignGrow { pages } => {
+                memory.grow(pages);
+            }
+        }
+        check(&pm, &model)?;
+    }
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(if cfg!(target_family = "wasm") { 16 } else { 96 }))]
+
+    #[test]
+    fn page_manager_matches_model(ops in proptest::collection::vec(op(), 1..60), min in 0usize..8) {
+        run(ops, min, 96)?;
+    }
+
+    #[test]
+    fn tight_budget(ops in proptest::collection::vec(op(), 1..40)) {
+        run(ops, 0, 12)?;
+    }
+}
+
+#[test]
+fn fresh_pages_are_never_cleared_and_dirty_ones_are() {
+    let memory = Memory::scratch(256);
+    let pm = Box::new(PageManager::new(memory, 0, 64, 8));
+    // SAFETY: single user.
+    let a = unsafe { pm.map(8, true) }.unwrap();
+    assert!(a.zero);
+    assert_eq!(pm.counts().free_zeroed, 0);
+    page_bytes(&pm, a.start + 3)[100] = 7;
+    // SAFETY: single user.
+    unsafe { pm.unmap(a.start, 8) };
+    assert_eq!(pm.counts().free_dirty, 8);
+    // SAFETY: single user.
+    let b = unsafe { pm.map(8, false) }.unwrap();
+    assert_eq!(b.start, a.start);
+    assert!(!b.zero, "recycled pages are reported dirty");
+    assert_eq!(page_bytes(&pm, b.start + 3)[100], 7, "a non-zeroed map must not memset");
+    // SAFETY: single user.
+    unsafe { pm.unmap(b.start, 8) };
+    // SAFETY: single user.
+    let c = unsafe { pm.map(8, true) }.unwrap();
+    assert!(page_bytes(&pm, c.start + 3).iter().all(|&w| w == 0));
+}
+
+#[test]
+fn foreign_grows_are_external_and_skipped() {
+    let memory = Memory::scratch(256);
+    let pm = Box::new(PageManager::new(memory, 0, 64, 1));
+    // SAFETY: single user.
+    let a = unsafe { pm.map(2, false) }.unwrap();
+    let foreign = memory.grow(3).unwrap();
+    // SAFETY: single user.
+    let b = unsafe { pm.map(2, false) }.unwrap();
+    assert_eq!(pm.state(foreign), PageState::External);
+    assert!(b.start >= foreign + 3, "never hands out pages grown by someone else");
+    // Unmapping the foreign range is ignored.
+    // SAFETY: single user.
+    assert_eq!(unsafe { pm.unmap(foreign, 3) }, 0);
+    assert_eq!(pm.state(foreign + 1), PageState::External);
+    let _ = a;
+}
+
+#[test]
+fn budget_and_bad_sizes_fail_cleanly() {
+    let memory = Memory::scratch(256);
+    let pm = Box::new(PageManager::new(memory, 4, 10, 16));
+    // SAFETY: single user.
+    unsafe {
+        assert_eq!(pm.map(0, false), Err(MapError::BadSize));
+        assert_eq!(pm.map(11, false), Err(MapError::OverBudget));
+        let a = pm.map(10, false).unwrap();
+        assert_eq!(pm.map(1, false), Err(MapError::OverBudget));
+        pm.unmap(a.start + 2, 3);
+        assert_eq!(pm.map(3, false).unwrap().start, a.start + 2, "coalesced hole is reused");
+    }
+    assert_eq!(pm.owned_pages(), 10);
+}
+
+#[test]
+fn memory_limit_is_out_of_memory() {
+    let memory = Memory::scratch(8);
+    let pm = Box::new(PageManager::new(memory, 0, 1000, 4));
+    // SAFETY: single user.
+    unsafe {
+        assert!(pm.map(6, false).is_ok());
+        assert_eq!(pm.map(6, false), Err(MapError::OutOfMemory));
+        assert!(pm.map(2, false).is_ok(), "a failed grow leaves the manager usable");
+    }
+}
