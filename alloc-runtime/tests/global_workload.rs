@@ -1,0 +1,59 @@
+//! This heap as the process's `#[global_allocator]`, running a real workload from crates.io:
+//! serde_json building, serializing and re-parsing a multi-megabyte document on several
+//! threads, with the results checked.
+
+use serde::{Deserialize, Serialize};
+use wasm_heap::lock::Adaptive;
+use wasm_heap::{Heap, HeapConfig};
+
+static CONFIG: HeapConfig = HeapConfig::DEFAULT;
+#[global_allocator]
+static HEAP: Heap<Adaptive> = Heap::new(&CONFIG);
+
+#[derive(Serialize, Deserialize, PartialEq, Debug, Clone)]
+struct Record {
+    id: u64,
+    name: String,
+    tags: Vec<String>,
+    scores: Vec<f64>,
+    nested: Option<Box<Record>>,
+}
+
+fn document(seed: u64, records: usize) -> Vec<Record> {
+    (0..records as u64)
+        .map(|i| Record {
+            id: seed * 1_000_000 + i,
+            name: format!("record-{seed}-{i}-{}", "x".repeat((i % 40) as usize)),
+            tags: (0..i % 7).map(|t| format!("tag{t}")).collect(),
+            scores: (0..i % 13).map(|s| (s as f64) * 0.5 + i as f64).collect(),
+            nested: (i % 5 == 0).then(|| {
+                Box::new(Record { id: i, name: "inner".into(), tags: vec![], scores: vec![1.0], nested: None })
+            }),
+        })
+        .collect()
+}
+
+#[test]
+fn serde_json_round_trips_on_many_threads() {
+    let records = if cfg!(target_family = "wasm") { 8_000 } else { 30_000 };
+    let handles: Vec<_> = (0..4)
+        .map(|t| {
+            std::thread::spawn(move || {
+                let doc = document(t, records);
+                let text = serde_json::to_string(&doc).unwrap();
+                assert!(text.len() > 1 << 20, "a multi-megabyte document ({} bytes)", text.len());
+                let parsed: Vec<Record> = serde_json::from_str(&text).unwrap();
+                assert_eq!(parsed, doc);
+                let value: serde_json::Value = serde_json::from_str(&text).unwrap();
+                assert_eq!(serde_json::to_string(&value).unwrap().len(), text.len());
+                text.len()
+            })
+        })
+        .collect();
+    for h in handles {
+        assert!(h.join().unwrap() > 1 << 20);
+    }
+    let s = HEAP.stats();
+    assert!(s.peak_bytes_in_use > 8 << 20, "the workload ran on this heap: {s:?}");
+    assert!(s.caches >= 4, "{s:?}");
+}
