@@ -60,9 +60,12 @@ fn out_of_budget_is_null_and_recoverable() {
 #[test]
 fn huge_requests_are_null() {
     let layouts = [
-        Layout::from_size_align(isize::MAX as usize - 4096, 8).unwrap(),
-        Layout::from_size_align(5 << 30, 8).unwrap(),
-        Layout::from_size_align(3 << 30, 1 << 31).unwrap(),
+        // The largest a Layout allows: more pages than the address space has.
+        Layout::from_size_align(isize::MAX as usize - 65536, 8).unwrap(),
+        // Three quarters of that (1.5 GiB on wasm32, past the memory's maximum).
+        Layout::from_size_align(isize::MAX as usize / 4 * 3, 8).unwrap(),
+        // Fits in pages, not once the alignment's spare pages are added.
+        Layout::from_size_align(isize::MAX as usize / 4, 1 << (usize::BITS - 2)).unwrap(),
     ];
     for layout in layouts {
         // SAFETY: nonzero size.
