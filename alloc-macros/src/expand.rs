@@ -160,7 +160,14 @@ fn doc_lines(config: &Config) -> Vec<String> {
         " |---|---|---|".to_owned(),
         row(
             "pages",
-            format!("`{min}..={max}` ({} to {})", bytes(min), bytes(max)),
+            match min {
+                0 => format!("`{min}..={max}` (nothing up front, at most {})", bytes(max)),
+                _ => format!(
+                    "`{min}..={max}` ({} up front, at most {})",
+                    bytes(min),
+                    bytes(max)
+                ),
+            },
             config.pages.origin,
         ),
         row(
