@@ -36,7 +36,8 @@ impl Memory {
     }
 
     /// A fresh memory of its own for a test, so tests don't compete for pages.
-    /// (On wasm there is only one memory, and this returns it.)
+    /// (On wasm there is only one memory, and this is a budgeted view of it.)
+    #[cfg(feature = "std")]
     pub fn scratch(max_pages: usize) -> &'static Memory {
         let memory: &'static Memory = {
             extern crate std;

@@ -2,7 +2,7 @@
 //! `memory.atomic.wait32` / `memory.atomic.notify`.
 
 use core::arch::wasm32;
-use core::sync::atomic::AtomicU32;
+use core::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
 use wasm_heap_config::ADDRESS_SPACE_PAGES;
 
 /// In a browser the main thread may never wait (`memory.atomic.wait32` traps there), and a
@@ -14,13 +14,15 @@ pub const THREADS_MAY_BLOCK_BY_DEFAULT: bool = cfg!(target_os = "wasi");
 /// a "wait" spins and yields.
 pub const CAN_WAIT: bool = cfg!(all(target_feature = "atomics", feature = "nightly"));
 
-/// The linear memory.
+/// The linear memory, or a budgeted view of it: it refuses to grow past `max_pages` pages
+/// grown through it.
 #[derive(Debug)]
 pub struct Memory {
-    _private: (),
+    max_pages: usize,
+    grown: AtomicUsize,
 }
 
-static GLOBAL: Memory = Memory { _private: () };
+static GLOBAL: Memory = Memory { max_pages: ADDRESS_SPACE_PAGES, grown: AtomicUsize::new(0) };
 
 impl Memory {
     /// The module's memory 0, the one every heap shares.
@@ -29,9 +31,12 @@ impl Memory {
         &GLOBAL
     }
 
-    /// There is only one memory on wasm; tests share it.
-    pub fn scratch(_max_pages: usize) -> &'static Memory {
-        &GLOBAL
+    /// A view of the one linear memory for a test, failing past `max_pages` pages grown
+    /// through it, as the host's scratch memories do.
+    #[cfg(feature = "std")]
+    pub fn scratch(max_pages: usize) -> &'static Memory {
+        extern crate std;
+        std::boxed::Box::leak(std::boxed::Box::new(Memory { max_pages, grown: AtomicUsize::new(0) }))
     }
 
     /// Address of page 0.
@@ -49,8 +54,18 @@ impl Memory {
     /// `memory.grow`: the old size in pages, or `None` when the engine refuses. The new
     /// pages read zero.
     pub fn grow(&self, delta: usize) -> Option<usize> {
+        let grown = self.grown.fetch_add(delta, Ordering::Relaxed);
+        if grown + delta > self.max_pages {
+            self.grown.fetch_sub(delta, Ordering::Relaxed);
+            return None;
+        }
         let old = wasm32::memory_grow(0, delta);
-        if old == usize::MAX || old + delta > ADDRESS_SPACE_PAGES { None } else { Some(old) }
+        if old == usize::MAX || old + delta > ADDRESS_SPACE_PAGES {
+            self.grown.fetch_sub(delta, Ordering::Relaxed);
+            None
+        } else {
+            Some(old)
+        }
     }
 }
 
