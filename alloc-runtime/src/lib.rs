@@ -42,4 +42,6 @@ pub use wasm_heap_macros::wasm_heap;
 pub mod __private {
     pub use crate::lock::{Adaptive, NoLock, Park, Spin};
     pub use crate::{Heap, HeapConfig};
+    /// Whether this build is wasm with shared memory, where `lock = none` is refused.
+    pub const WASM_THREADS: bool = crate::platform::WASM_THREADS;
 }

@@ -24,14 +24,15 @@ pub use self::loom::{CAN_WAIT, forbid_wait, wait, wake_one, yield_now};
 #[cfg(not(any(target_family = "wasm", unix)))]
 compile_error!("wasm-heap runs on wasm32 and, for tests and benchmarks, on Unix hosts");
 
-/// Whether the target supports more than one thread sharing the heap.
-pub const THREADED: bool = cfg!(any(not(target_family = "wasm"), target_feature = "atomics"));
+/// Whether the target supports more than one thread sharing the heap. (`wasm_threads` is set
+/// by the build script: stable rustc hides `target_feature = "atomics"` from `cfg`.)
+pub const THREADED: bool = cfg!(any(not(target_family = "wasm"), wasm_threads));
 
 /// Whether code compiled for this target can be sharing memory with other threads.
 /// `lock = none` is only sound where this is false.
 pub const SHARED_MEMORY: bool = THREADED;
 
-/// Whether this is wasm with shared memory (`target_feature = "atomics"`): threads really
-/// share the heap and some of them (a browser's main thread) can never wait.
+/// Whether this is wasm with shared memory (`*-threads` targets, or `+atomics`): threads
+/// really share the heap and some of them (a browser's main thread) can never wait.
 /// `lock = none` refuses to build here.
-pub const WASM_THREADS: bool = cfg!(all(target_family = "wasm", target_feature = "atomics"));
+pub const WASM_THREADS: bool = cfg!(all(target_family = "wasm", wasm_threads));

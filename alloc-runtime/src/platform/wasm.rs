@@ -12,7 +12,7 @@ pub const THREADS_MAY_BLOCK_BY_DEFAULT: bool = cfg!(target_os = "wasi");
 
 /// `memory.atomic.wait32` needs shared memory and the nightly-only intrinsic; without them
 /// a "wait" spins and yields.
-pub const CAN_WAIT: bool = cfg!(all(target_feature = "atomics", feature = "nightly"));
+pub const CAN_WAIT: bool = cfg!(all(wasm_threads, feature = "nightly"));
 
 /// The linear memory, or a budgeted view of it: it refuses to grow past `max_pages` pages
 /// grown through it.
@@ -71,7 +71,7 @@ impl Memory {
 
 /// Sleeps while `*atomic == expected`, until [`wake_one`] or a spurious wake-up.
 /// Traps on the browser main thread: callers check `thread::may_block` first.
-#[cfg(all(target_feature = "atomics", feature = "nightly"))]
+#[cfg(all(wasm_threads, feature = "nightly"))]
 #[inline]
 pub fn wait(atomic: &AtomicU32, expected: u32) {
     // SAFETY: the pointer comes from a live, aligned AtomicU32; a timeout of -1 waits until
@@ -80,7 +80,7 @@ pub fn wait(atomic: &AtomicU32, expected: u32) {
 }
 
 /// Wakes one thread sleeping in [`wait`] on `atomic`.
-#[cfg(all(target_feature = "atomics", feature = "nightly"))]
+#[cfg(all(wasm_threads, feature = "nightly"))]
 #[inline]
 pub fn wake_one(atomic: &AtomicU32) {
     // SAFETY: notify uses the address only as a key.
@@ -88,14 +88,14 @@ pub fn wake_one(atomic: &AtomicU32) {
 }
 
 /// Without the intrinsic, a "wait" gives way and returns; callers loop.
-#[cfg(not(all(target_feature = "atomics", feature = "nightly")))]
+#[cfg(not(all(wasm_threads, feature = "nightly")))]
 #[inline]
 pub fn wait(_atomic: &AtomicU32, _expected: u32) {
     yield_now();
 }
 
 /// See [`wait`].
-#[cfg(not(all(target_feature = "atomics", feature = "nightly")))]
+#[cfg(not(all(wasm_threads, feature = "nightly")))]
 #[inline]
 pub fn wake_one(_atomic: &AtomicU32) {}
 
