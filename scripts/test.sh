@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# The whole test suite, as README.md gives it and .ci/run calls it:
+#   1. native: every crate's tests (runtime models and stress, trybuild UI tests, fixtures)
+#   2. clippy with warnings denied (unsafe blocks need SAFETY comments)
+#   3. loom model checks of the locks and the remote-free list
+#   4. the runtime's tests compiled to wasm32-wasip1-threads, run in wasmtime 46
+#   5. the WASI threads example in wasmtime
+#   6. the browser test in headless Chromium (adaptive must pass, park must trap)
+#   7. the book: mdbook build, includes and internal links checked
+# Installs what is missing first (scripts/install-tools.sh). Stop early with ONLY=<stage>.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+only=${ONLY:-}
+stage() { [ -z "$only" ] || [ "$only" = "$1" ]; }
+say() { printf '\n==== %s ====\n' "$*"; }
+export CARGO_TERM_COLOR=never
+
+scripts/install-tools.sh all
+
+if stage native; then
+  say "native tests"
+  cargo test --workspace --release
+fi
+
+if stage clippy; then
+  say "clippy"
+  cargo clippy --workspace --all-targets --release -- -D warnings
+fi
+
+if stage loom; then
+  say "loom model checks"
+  RUSTFLAGS="--cfg loom" CARGO_TARGET_DIR=target/loom \
+    cargo test -p wasm-heap --release --test loom_lock --test loom_remote
+fi
+
+if stage wasi; then
+  say "runtime tests in wasmtime (wasm32-wasip1-threads)"
+  cargo test -p wasm-heap --release --target wasm32-wasip1-threads
+  say "WASI threads example in wasmtime"
+  cargo build -p wasi-threads-demo --release --target wasm32-wasip1-threads
+  wasmtime run -W threads=y,shared-memory=y -S threads=y \
+    target/wasm32-wasip1-threads/release/wasi-threads-demo.wasm 16 20000
+fi
+
+if stage browser; then
+  say "browser test (headless Chromium)"
+  scripts/browser-demo.sh test
+fi
+
+if stage book; then
+  say "book"
+  scripts/book.sh
+fi
+
+say "all stages passed"
