@@ -2,7 +2,7 @@
 //! replaces random slots (free + alloc of a random size). After each round the arrays rotate one
 //! thread along, so from then on every thread frees blocks that another thread allocated.
 
-use super::{Settings, layout, touch};
+use super::{REPS, Settings, interleaved, layout, median_spread, sum_locks, touch, with_lock_delta};
 use crate::peers::Peer;
 use crate::report::{Out, Table, rate, slowdown_rate};
 use crate::rng::Rng;
@@ -21,8 +21,6 @@ fn round_len(threads: usize) -> usize {
 }
 
 type Slots = Vec<(usize, usize)>;
-/// (peer, ops/s, lock counters)
-type Row<'a> = (&'a Peer, f64, Option<(u64, u64)>);
 
 pub fn run(peers: &[Peer], s: &Settings, out: &mut Out) {
     out.line("## larson: cross-thread frees (arrays of live blocks rotate between threads each round)");
@@ -30,26 +28,24 @@ pub fn run(peers: &[Peer], s: &Settings, out: &mut Out) {
     out.line(format!(
         "{SLOTS} live blocks of {MIN_SIZE}..={MAX_SIZE} B per thread; a round is 20,000 / T \
          (clamped to 500..=5000) random replacements per thread, then every array moves to the \
-         next thread. {:.1} s per row.",
-        s.secs
+         next thread. Median of {REPS} runs of {:.2} s, peers taking turns.",
+        s.secs / REPS as f64
     ));
     for &t in &s.threads {
-        let results: Vec<Row<'_>> = peers
-            .iter()
-            .map(|p| {
-                let (ops, secs, lock) = one(p, t, s);
-                (p, ops as f64 / secs, lock)
+        let runs = interleaved(peers, |p| with_lock_delta(p, || one(p, t, s)));
+        let rows: Vec<(f64, String, String)> = runs
+            .into_iter()
+            .map(|reps| {
+                let locks = sum_locks(reps.iter().map(|r| r.1));
+                let (med, spread) = median_spread(reps.iter().map(|((ops, secs), _)| *ops as f64 / secs).collect());
+                (med, spread, locks)
             })
             .collect();
-        let best = results.iter().map(|r| r.1).fold(0.0, f64::max);
-        let mut table = Table::new(&["peer", "ops/s (1 free + 1 alloc)", "slowdown", "lock contended / waits"]);
-        for (p, ops, lock) in &results {
-            table.row(vec![
-                p.name.to_owned(),
-                rate(*ops),
-                slowdown_rate(*ops, best),
-                lock.map_or("–".into(), |(c, w)| format!("{c} / {w}")),
-            ]);
+        let best = rows.iter().map(|r| r.0).fold(0.0, f64::max);
+        let mut table =
+            Table::new(&["peer", "ops/s (1 free + 1 alloc), median", "slowdown", "range", "lock contended / waits"]);
+        for (p, (v, spread, locks)) in peers.iter().zip(rows) {
+            table.row(vec![p.name.to_owned(), rate(v), slowdown_rate(v, best), spread, locks]);
         }
         out.line("");
         out.line(format!("### larson, T = {t}"));
@@ -58,18 +54,17 @@ pub fn run(peers: &[Peer], s: &Settings, out: &mut Out) {
     }
 }
 
-fn one(peer: &Peer, threads: usize, s: &Settings) -> (u64, f64, Option<(u64, u64)>) {
+fn one(peer: &Peer, threads: usize, s: &Settings) -> (u64, f64) {
     let arrays: Mutex<Vec<Slots>> = Mutex::new(vec![Vec::new(); threads]);
     let barrier = Barrier::new(threads);
     let stop = AtomicBool::new(false);
     let total_ops = AtomicU64::new(0);
     let times: Mutex<(Option<Instant>, f64)> = Mutex::new((None, 0.0));
-    let lock_before = peer.lock_stats();
     std::thread::scope(|scope| {
         for i in 0..threads {
             let (arrays, barrier, stop, total_ops, times) = (&arrays, &barrier, &stop, &total_ops, &times);
             let seed = s.seed.wrapping_add(i as u64 * 104_729);
-            let secs = s.secs;
+            let secs = s.secs / REPS as f64;
             let round = round_len(threads);
             scope.spawn(move || {
                 let mut rng = Rng::new(seed);
@@ -129,10 +124,6 @@ fn one(peer: &Peer, threads: usize, s: &Settings) -> (u64, f64, Option<(u64, u64
             });
         }
     });
-    let lock = match (lock_before, peer.lock_stats()) {
-        (Some((c0, w0)), Some((c1, w1))) => Some((c1.saturating_sub(c0), w1.saturating_sub(w0))),
-        _ => None,
-    };
     let secs = times.lock().unwrap().1;
-    (total_ops.load(Ordering::Relaxed), secs, lock)
+    (total_ops.load(Ordering::Relaxed), secs)
 }

@@ -1,7 +1,7 @@
 //! `prodcons`: one producer allocates blocks and hands them through single-producer rings to C
 //! consumers, which read them and free them. Every free is a cross-thread free.
 
-use super::{Settings, layout, touch};
+use super::{REPS, Settings, interleaved, layout, median_spread, sum_locks, touch, with_lock_delta};
 use crate::peers::Peer;
 use crate::report::{Out, Table, rate, slowdown_rate};
 use crate::rng::Rng;
@@ -54,21 +54,26 @@ pub fn run(peers: &[Peer], s: &Settings, out: &mut Out) {
     out.line("");
     out.line(format!(
         "Blocks of {MIN_SIZE}..={MAX_SIZE} B, rings of {CAP}; the producer writes the size into the \
-         block, the consumer reads it back and frees. Idle sides yield. {:.1} s per row.",
-        s.secs
+         block, the consumer reads it back and frees. Idle sides yield. Median of {REPS} runs of \
+         {:.2} s, peers taking turns; the range shows how much the machine's load moved them.",
+        s.secs / REPS as f64
     ));
     for &c in &s.consumers {
-        let results: Vec<(&Peer, f64)> = peers
-            .iter()
-            .map(|p| {
-                let (n, secs) = one(p, c, s);
-                (p, n as f64 / secs)
+        let runs = interleaved(peers, |p| with_lock_delta(p, || one(p, c, s)));
+        let rows: Vec<(f64, String, String)> = runs
+            .into_iter()
+            .map(|reps| {
+                let locks = sum_locks(reps.iter().map(|r| r.1));
+                let (med, spread) = median_spread(reps.iter().map(|((n, secs), _)| *n as f64 / secs).collect());
+                (med, spread, locks)
             })
             .collect();
-        let best = results.iter().map(|r| r.1).fold(0.0, f64::max);
-        let mut table = Table::new(&["peer", "blocks/s (alloc → free on another thread)", "slowdown"]);
-        for (p, v) in &results {
-            table.row(vec![p.name.to_owned(), rate(*v), slowdown_rate(*v, best)]);
+        let best = rows.iter().map(|r| r.0).fold(0.0, f64::max);
+        let mut table = Table::new(&[
+            "peer", "blocks/s (alloc → free on another thread), median", "slowdown", "range", "lock contended / waits",
+        ]);
+        for (p, (v, spread, locks)) in peers.iter().zip(rows) {
+            table.row(vec![p.name.to_owned(), rate(v), slowdown_rate(v, best), spread, locks]);
         }
         out.line("");
         out.line(format!("### prodcons, 1 producer, C = {c} consumer{}", if c == 1 { "" } else { "s" }));
@@ -117,7 +122,7 @@ fn one(peer: &Peer, consumers: usize, s: &Settings) -> (u64, f64) {
             });
         }
         let mut rng = Rng::new(s.seed ^ 0x9D0D);
-        let deadline = start + s.dur();
+        let deadline = start + s.dur() / REPS as u32;
         let mut next = 0usize;
         'produce: loop {
             for _ in 0..64 {

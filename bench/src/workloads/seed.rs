@@ -2,7 +2,7 @@
 //! a batch of 100 allocations followed by their 100 frees. Shows what a lock does to an
 //! unlucky thread (the browser main thread) when threads outnumber cores.
 
-use super::{Settings, layout, touch};
+use super::{REPS, Settings, interleaved, layout, touch};
 use crate::peers::Peer;
 use crate::report::{Out, Table, dur_ns, percentile, rate, slowdown_rate, slowdown_time};
 use crate::rng::Rng;
@@ -28,11 +28,29 @@ pub fn run(peers: &[Peer], s: &Settings, out: &mut Out) {
     out.line(format!(
         "Each worker keeps {SLOTS} live blocks and replaces a random one per op (1 free + 1 alloc, \
          one byte written per 4 KiB). The main batch allocates 100 random 1..=8192 B blocks, touches \
-         them, then frees them. {:.1} s per row. Slowdown columns: 1.00 = best peer in that table.",
-        s.secs
+         them, then frees them. {REPS} runs of {:.2} s per peer, peers taking turns; the rows merge \
+         them. Slowdown columns: 1.00 = best peer in that table.",
+        s.secs / REPS as f64
     ));
     for &t in &s.threads {
-        let results: Vec<(&Peer, Result)> = peers.iter().map(|p| (p, one(p, t, s))).collect();
+        let results: Vec<(&Peer, Result)> = interleaved(peers, |p| one(p, t, s))
+            .into_iter()
+            .zip(peers)
+            .map(|(reps, p)| {
+                let mut all = Result { worker_ops: 0, secs: 0.0, batches: Vec::new(), lock: None };
+                for r in reps {
+                    all.worker_ops += r.worker_ops;
+                    all.secs += r.secs;
+                    all.batches.extend(r.batches);
+                    all.lock = match (all.lock, r.lock) {
+                        (Some((c, w)), Some((c1, w1))) => Some((c + c1, w + w1)),
+                        (a, b) => a.or(b),
+                    };
+                }
+                all.batches.sort_unstable();
+                (p, all)
+            })
+            .collect();
         let best_ops = results.iter().map(|(_, r)| r.worker_ops as f64 / r.secs).fold(0.0, f64::max);
         let p50s: Vec<u64> = results.iter().map(|(_, r)| percentile(&r.batches, 50.0)).collect();
         let p99s: Vec<u64> = results.iter().map(|(_, r)| percentile(&r.batches, 99.0)).collect();
@@ -67,7 +85,7 @@ pub fn run(peers: &[Peer], s: &Settings, out: &mut Out) {
 fn one(peer: &Peer, threads: usize, s: &Settings) -> Result {
     let go = AtomicBool::new(false);
     let lock_before = peer.lock_stats();
-    let dur = s.dur();
+    let dur = s.dur() / REPS as u32;
     let (worker_ops, secs, mut batches) = std::thread::scope(|scope| {
         let handles: Vec<_> = (0..threads)
             .map(|i| {
