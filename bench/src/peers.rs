@@ -52,6 +52,17 @@ impl Peer {
     pub fn lock_stats(&self) -> Option<(u64, u64)> {
         self.lock_stats.map(|f| f())
     }
+
+    /// With `BENCH_STATS=1` in the environment, prints the peer's own statistics (wasm-heap's
+    /// `Stats`) and `what` to stderr. For looking into a surprising number.
+    pub fn debug_stats(&self, what: &str) {
+        if std::env::var_os("BENCH_STATS").is_none_or(|v| v != "1") {
+            return;
+        }
+        eprintln!("{} after {what}", self.name);
+        #[cfg(feature = "wasm-heap")]
+        wh::dump(self.name);
+    }
 }
 
 #[cold]
@@ -165,6 +176,19 @@ mod wh {
         };
     }
     stats_fn!(spin_stats, SPIN);
+
+    /// `BENCH_STATS=1`: the heap's whole `Stats` after each run, on stderr.
+    pub fn dump(name: &str) {
+        let s = match name {
+            "wh-spin" => SPIN.stats(),
+            "wh-park" => PARK.stats(),
+            "wh-adaptive" => ADAPTIVE.stats(),
+            "wh-adaptive-nc" => ADAPTIVE_NOCACHE.stats(),
+            "wh-spin-nc" => SPIN_NOCACHE.stats(),
+            _ => return,
+        };
+        eprintln!("  [{name}] {s:?}");
+    }
     stats_fn!(park_stats, PARK);
     stats_fn!(adaptive_stats, ADAPTIVE);
     stats_fn!(adaptive_nocache_stats, ADAPTIVE_NOCACHE);

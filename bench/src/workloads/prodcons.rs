@@ -59,7 +59,11 @@ pub fn run(peers: &[Peer], s: &Settings, out: &mut Out) {
         s.secs / REPS as f64
     ));
     for &c in &s.consumers {
-        let runs = interleaved(peers, |p| with_lock_delta(p, || one(p, c, s)));
+        let runs = interleaved(peers, |p| {
+            let r = with_lock_delta(p, || one(p, c, s));
+            p.debug_stats(&format!("prodcons C={c}: {}/s", rate(r.0.0 as f64 / r.0.1)));
+            r
+        });
         let rows: Vec<(f64, String, String)> = runs
             .into_iter()
             .map(|reps| {
