@@ -88,7 +88,9 @@ async function adaptive(browser) {
 
 async function park(browser) {
   console.log('# negative control: lock = park (parks on the main thread too)');
-  const { page, events } = await browser.open(`?workers=${WORKERS}&lock=park`);
+  // More pressure than the demo (a batch every 50 ms, one block in 8 large) so the main
+  // thread meets a held lock within seconds.
+  const { page, events } = await browser.open(`?workers=${WORKERS}&lock=park&interval=50&large=8`);
   check('heap built with lock = park', (await page.evaluate(() => window.demo.state.lock)) === 'park');
   const seen = await page.waitForFunction(() => window.demo.state.mainErrors.length > 0, null, { timeout: 30000 })
     .then(() => true, () => false);

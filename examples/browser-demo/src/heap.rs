@@ -3,24 +3,22 @@
 use core::cell::UnsafeCell;
 
 use wasm_bindgen::prelude::*;
-use wasm_heap::{PageState, Stats};
+use wasm_heap::{PageState, Stats, wasm_heap};
 
-// The demo's heap: 1 MiB to 1 GiB, adaptive lock (workers park, the main thread spins).
-// The `lock-park` feature swaps in a lock that parks on every thread, the browser main thread
-// included: the negative control the browser test expects to trap.
-#[cfg(not(feature = "lock-park"))]
-type Lock = wasm_heap::lock::Adaptive;
-#[cfg(feature = "lock-park")]
-type Lock = wasm_heap::lock::Park;
+// ANCHOR: heap
+// The demo's heap: 1 MiB up front, at most 1 GiB (the memory's --max-memory), lock = adaptive
+// (workers park, the main thread spins). The `lock-park` feature swaps in a lock that parks on
+// every thread, the browser main thread included: the negative control the browser test
+// expects to trap.
+/// The global allocator.
+#[cfg_attr(not(feature = "lock-park"), wasm_heap(pages = 16..=16384, lock = adaptive))]
+#[cfg_attr(feature = "lock-park", wasm_heap(pages = 16..=16384, lock = park))]
+#[global_allocator]
+pub static HEAP: Heap;
+// ANCHOR_END: heap
 
 /// Which lock this build uses (shown on the page).
 pub const LOCK_NAME: &str = if cfg!(feature = "lock-park") { "park" } else { "adaptive" };
-
-static CONFIG: wasm_heap::HeapConfig = wasm_heap::HeapConfig::DEFAULT;
-
-/// The global allocator.
-#[global_allocator]
-pub static HEAP: wasm_heap::Heap<Lock> = wasm_heap::Heap::new(&CONFIG);
 
 /// Pages the map can hold: the whole wasm32 address space.
 const MAP_PAGES: usize = 65536;

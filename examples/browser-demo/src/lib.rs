@@ -15,8 +15,14 @@ pub use heap::HEAP;
 
 /// Most workers the page may start.
 pub const MAX_WORKERS: usize = 64;
-/// Largest block a worker or the main thread asks for.
+/// Largest small block a worker or the main thread asks for.
 pub const MAX_BLOCK: usize = 8192;
+/// Large blocks (when asked for, one in `large_every`): 64 KiB to 512 KiB. They are past the
+/// largest size class, so the page manager serves them under the heap's one lock; small
+/// blocks mostly stay in per-thread caches and would rarely touch the lock at all.
+pub const LARGE_MIN: usize = 64 * 1024;
+/// See [`LARGE_MIN`].
+pub const LARGE_MAX: usize = 512 * 1024;
 /// Blocks each worker keeps alive at once (so the heap holds a working set, not one block).
 const LIVE_PER_WORKER: usize = 64;
 
@@ -68,8 +74,14 @@ impl Rng {
         self.0 = x;
         x.wrapping_mul(0x2545_F491_4F6C_DD1D)
     }
-    fn size(&mut self) -> usize {
-        (self.next() % MAX_BLOCK as u64) as usize + 1
+    /// 1..=8192 bytes, or with probability 1/`large_every` a large block (0: never).
+    fn size(&mut self, large_every: u32) -> usize {
+        let r = self.next();
+        if large_every != 0 && (r >> 40) % u64::from(large_every) == 0 {
+            LARGE_MIN + (r % (LARGE_MAX - LARGE_MIN + 1) as u64) as usize
+        } else {
+            (r % MAX_BLOCK as u64) as usize + 1
+        }
     }
 }
 
@@ -127,10 +139,12 @@ pub fn reset() {
     }
 }
 
-/// The body of web worker `index`: churns the heap until [`stop`]. Returns the number of
-/// blocks it allocated. Runs synchronously; the worker is busy until then.
+// ANCHOR: worker_run
+/// The body of web worker `index`: churns the heap until [`stop`], one block in
+/// `large_every` large (0: none). Returns the number of blocks it allocated. Runs
+/// synchronously; the worker is busy until then.
 #[wasm_bindgen]
-pub fn worker_run(index: u32, seed: u32) -> f64 {
+pub fn worker_run(index: u32, seed: u32, large_every: u32) -> f64 {
     // First thing: this thread is a worker, so the allocator's lock may park it.
     wasm_heap::thread::declare_may_block();
     let slot = &SLOTS[index as usize % MAX_WORKERS];
@@ -148,7 +162,7 @@ pub fn worker_run(index: u32, seed: u32) -> f64 {
                 }
             }
             None => {
-                let size = rng.size();
+                let size = rng.size(large_every);
                 match alloc_filled(size, pattern(index, allocs)) {
                     Some(block) => {
                         live[i] = Some(block);
@@ -180,6 +194,7 @@ pub fn worker_run(index: u32, seed: u32) -> f64 {
     slot.running.store(false, Ordering::SeqCst);
     allocs as f64
 }
+// ANCHOR_END: worker_run
 
 /// Tells every worker to finish (the "abort" control).
 #[wasm_bindgen]
@@ -193,10 +208,11 @@ pub fn stopped() -> bool {
     STOP.load(Ordering::SeqCst)
 }
 
-/// One main-thread batch: `n` blocks of random size allocated, filled, checked and freed
-/// (at most 16 alive at once). Returns the elapsed milliseconds.
+// ANCHOR: main_batch
+/// One main-thread batch: `n` blocks of random size (one in `large_every` large) allocated,
+/// filled, checked and freed (at most 16 alive at once). Returns the elapsed milliseconds.
 #[wasm_bindgen]
-pub fn main_batch(n: u32, seed: u32) -> f64 {
+pub fn main_batch(n: u32, seed: u32, large_every: u32) -> f64 {
     let mut rng = Rng::new(u64::from(seed) ^ 0x6d61_696e);
     let mut live: [Option<Block>; 16] = [None; 16];
     let start = performance_now();
@@ -206,7 +222,7 @@ pub fn main_batch(n: u32, seed: u32) -> f64 {
         if let Some(block) = slot.take() {
             failures += u64::from(!check_and_free(block));
         }
-        *slot = alloc_filled(rng.size(), 0x5A ^ k as u8);
+        *slot = alloc_filled(rng.size(large_every), 0x5A ^ k as u8);
     }
     for block in live.iter_mut().filter_map(Option::take) {
         failures += u64::from(!check_and_free(block));
@@ -215,6 +231,7 @@ pub fn main_batch(n: u32, seed: u32) -> f64 {
     MAIN_CHECK_FAILURES.fetch_add(failures, Ordering::Relaxed);
     elapsed
 }
+// ANCHOR_END: main_batch
 
 /// Blocks worker `i` allocated so far.
 #[wasm_bindgen]

@@ -1,13 +1,17 @@
 // The page: loads the demo module, starts the workers, runs the main-thread batches, draws.
 //
 // Query parameters: lock=park (the negative-control build), workers=N (default 16),
-// autostart=0, batch=100 (blocks per main batch), interval=250 (ms between batches).
+// autostart=0, batch=100 (blocks per main batch), interval=250 (ms between batches),
+// large=32 (one block in 32 is large; 0 = only 1-8192-byte blocks).
 // Everything the headless runner and the browser test read is on `window.demo`.
 
 const params = new URLSearchParams(location.search);
 const variant = params.get('lock') === 'park' ? 'park' : 'adaptive';
 const BATCH = Number(params.get('batch') || 100);
 const INTERVAL_MS = Number(params.get('interval') || 250);
+// One block in LARGE_EVERY is large (64-512 KiB, served by the page manager under the lock);
+// the rest are 1-8192 bytes, mostly served from per-thread caches without the lock. 0: none.
+const LARGE_EVERY = Number(params.get('large') ?? 32);
 const pkgUrl = new URL(variant === 'park' ? './pkg-park/browser_demo.js' : './pkg/browser_demo.js', import.meta.url).href;
 
 const $ = (id) => document.getElementById(id);
@@ -67,6 +71,7 @@ async function load() {
   state.ready = true;
 }
 
+// ANCHOR: start_workers
 function startWorkers(n) {
   n = Math.max(1, Math.min(demo.max_workers(), n | 0));
   demo.reset();
@@ -89,15 +94,17 @@ function startWorkers(n) {
       state.workerErrors.push(`worker ${index}: ${e.message}`);
       log(`worker ${index} error: ${e.message}`);
     };
-    worker.postMessage({ pkgUrl, module, memory: exports.memory, index, seed: (Math.random() * 2 ** 32) >>> 0 });
+    worker.postMessage({ pkgUrl, module, memory: exports.memory, index, largeEvery: LARGE_EVERY, seed: (Math.random() * 2 ** 32) >>> 0 });
     state.workers.push(entry);
   }
 }
+// ANCHOR_END: start_workers
 
+// ANCHOR: run_batch
 function runBatch() {
   state.batchesStarted++;
   try {
-    const ms = demo.main_batch(BATCH, seed++);
+    const ms = demo.main_batch(BATCH, seed++, LARGE_EVERY);
     state.latencies.push(ms);
     state.batchesDone++;
   } catch (err) {
@@ -109,6 +116,7 @@ function runBatch() {
     $('status').className = 'status bad';
   }
 }
+// ANCHOR_END: run_batch
 
 function start() {
   if (state.running) return;
