@@ -75,11 +75,12 @@ fn oom(name: &str, layout: Layout) -> ! {
 fn nothing() {}
 
 // ---------------------------------------------------------------------------------------------
-// dlmalloc behind a bare swap spin lock: what std does on wasm32 with atomics.
+// dlmalloc behind a bare swap spin lock: what std does on wasm32-unknown-unknown with atomics.
 
 /// `dlmalloc::Dlmalloc` behind a test-and-set spin lock with no backoff, the lock Rust's std puts
-/// in front of dlmalloc on wasm32+atomics. Natively this shows what that lock does under
-/// oversubscription; in wasm it is a second, independent instance of std's own allocator.
+/// in front of dlmalloc on wasm32-unknown-unknown with atomics (the browser). On
+/// wasm32-wasip1-threads std uses wasi-libc's malloc instead, so this peer stands in for the
+/// browser's default allocator, natively and in wasmtime.
 pub struct DlmallocSpin {
     locked: AtomicBool,
     dl: UnsafeCell<dlmalloc::Dlmalloc>,
@@ -207,7 +208,7 @@ pub fn all() -> Vec<Peer> {
         v.push(Peer { name: "wh-adaptive-nc", what: "wasm-heap, lock = adaptive, cache_blocks = 0 (no per-thread cache)", alloc: &wh::ADAPTIVE_NOCACHE, thread_exit: wh::exit, lock_stats: Some(wh::adaptive_nocache_stats) });
         v.push(Peer { name: "wh-spin-nc", what: "wasm-heap, lock = spin, cache_blocks = 0", alloc: &wh::SPIN_NOCACHE, thread_exit: wh::exit, lock_stats: Some(wh::spin_nocache_stats) });
     }
-    v.push(Peer { name: "dlmalloc-spin", what: "dlmalloc 0.2 behind a bare swap spin lock (std's wasm32+atomics setup)", alloc: &DLMALLOC_SPIN, thread_exit: nothing, lock_stats: None });
+    v.push(Peer { name: "dlmalloc-spin", what: "dlmalloc 0.2 behind a bare swap spin lock: what std uses on wasm32-unknown-unknown with atomics (the browser)", alloc: &DLMALLOC_SPIN, thread_exit: nothing, lock_stats: None });
     #[cfg(target_family = "wasm")]
     v.push(Peer { name: "talc-spin", what: "talc 5 TalcLock<spinning_top::RawSpinlock, WasmGrowAndClaim, WasmBinning>", alloc: &TALC, thread_exit: nothing, lock_stats: None });
     #[cfg(not(target_family = "wasm"))]
@@ -215,7 +216,7 @@ pub fn all() -> Vec<Peer> {
     #[cfg(target_family = "wasm")]
     v.push(Peer { name: "lol_alloc", what: "lol_alloc 0.4 LockedAllocator<FreeListAllocator> (spin)", alloc: &LOL, thread_exit: nothing, lock_stats: None });
     #[cfg(target_family = "wasm")]
-    v.push(Peer { name: "std", what: "std's System allocator: dlmalloc behind std's spin lock", alloc: &STD, thread_exit: nothing, lock_stats: None });
+    v.push(Peer { name: "std", what: "std's System allocator: on wasm32-wasip1-threads that is wasi-libc's malloc (C dlmalloc, wasi-sdk 30) behind wasi-libc's own lock, not the Rust dlmalloc + spin of wasm32-unknown-unknown (that is `dlmalloc-spin`)", alloc: &STD, thread_exit: nothing, lock_stats: None });
     #[cfg(not(target_family = "wasm"))]
     v.push(Peer { name: "std", what: "std's System allocator: the platform malloc (glibc)", alloc: &STD, thread_exit: nothing, lock_stats: None });
     #[cfg(not(target_family = "wasm"))]
