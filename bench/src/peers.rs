@@ -20,7 +20,9 @@ pub struct Peer {
 
 impl core::fmt::Debug for Peer {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.debug_struct("Peer").field("name", &self.name).finish_non_exhaustive()
+        f.debug_struct("Peer")
+            .field("name", &self.name)
+            .finish_non_exhaustive()
     }
 }
 
@@ -92,7 +94,10 @@ unsafe impl Sync for DlmallocSpin {}
 
 impl DlmallocSpin {
     pub const fn new() -> Self {
-        DlmallocSpin { locked: AtomicBool::new(false), dl: UnsafeCell::new(dlmalloc::Dlmalloc::new()) }
+        DlmallocSpin {
+            locked: AtomicBool::new(false),
+            dl: UnsafeCell::new(dlmalloc::Dlmalloc::new()),
+        }
     }
 
     #[inline]
@@ -125,12 +130,20 @@ static DLMALLOC_SPIN: DlmallocSpin = DlmallocSpin::new();
 // talc behind spinning_top's spin lock (the setup talc's README gives for threads).
 
 #[cfg(target_family = "wasm")]
-static TALC: talc::sync::TalcLock<spinning_top::RawSpinlock, talc::wasm::WasmGrowAndClaim, talc::wasm::WasmBinning> =
-    talc::sync::TalcLock::new(talc::wasm::WasmGrowAndClaim);
+static TALC: talc::sync::TalcLock<
+    spinning_top::RawSpinlock,
+    talc::wasm::WasmGrowAndClaim,
+    talc::wasm::WasmBinning,
+> = talc::sync::TalcLock::new(talc::wasm::WasmGrowAndClaim);
 
 #[cfg(not(target_family = "wasm"))]
-static TALC: talc::TalcLock<spinning_top::RawSpinlock, talc::source::GlobalAllocSource<std::alloc::System>> =
-    talc::TalcLock::new(talc::source::GlobalAllocSource::with_block_size(std::alloc::System, 4 << 20));
+static TALC: talc::TalcLock<
+    spinning_top::RawSpinlock,
+    talc::source::GlobalAllocSource<std::alloc::System>,
+> = talc::TalcLock::new(talc::source::GlobalAllocSource::with_block_size(
+    std::alloc::System,
+    4 << 20,
+));
 
 // ---------------------------------------------------------------------------------------------
 // lol_alloc: wasm only (its memory comes from memory.grow).
@@ -202,25 +215,79 @@ pub fn all() -> Vec<Peer> {
     let mut v = Vec::new();
     #[cfg(feature = "wasm-heap")]
     {
-        v.push(Peer { name: "wh-adaptive", what: "wasm-heap, lock = adaptive, per-thread caches on", alloc: &wh::ADAPTIVE, thread_exit: wh::exit, lock_stats: Some(wh::adaptive_stats) });
-        v.push(Peer { name: "wh-park", what: "wasm-heap, lock = park, caches on", alloc: &wh::PARK, thread_exit: wh::exit, lock_stats: Some(wh::park_stats) });
-        v.push(Peer { name: "wh-spin", what: "wasm-heap, lock = spin, caches on", alloc: &wh::SPIN, thread_exit: wh::exit, lock_stats: Some(wh::spin_stats) });
-        v.push(Peer { name: "wh-adaptive-nc", what: "wasm-heap, lock = adaptive, cache_blocks = 0 (no per-thread cache)", alloc: &wh::ADAPTIVE_NOCACHE, thread_exit: wh::exit, lock_stats: Some(wh::adaptive_nocache_stats) });
-        v.push(Peer { name: "wh-spin-nc", what: "wasm-heap, lock = spin, cache_blocks = 0", alloc: &wh::SPIN_NOCACHE, thread_exit: wh::exit, lock_stats: Some(wh::spin_nocache_stats) });
+        v.push(Peer {
+            name: "wh-adaptive",
+            what: "wasm-heap, lock = adaptive, per-thread caches on",
+            alloc: &wh::ADAPTIVE,
+            thread_exit: wh::exit,
+            lock_stats: Some(wh::adaptive_stats),
+        });
+        v.push(Peer {
+            name: "wh-park",
+            what: "wasm-heap, lock = park, caches on",
+            alloc: &wh::PARK,
+            thread_exit: wh::exit,
+            lock_stats: Some(wh::park_stats),
+        });
+        v.push(Peer {
+            name: "wh-spin",
+            what: "wasm-heap, lock = spin, caches on",
+            alloc: &wh::SPIN,
+            thread_exit: wh::exit,
+            lock_stats: Some(wh::spin_stats),
+        });
+        v.push(Peer {
+            name: "wh-adaptive-nc",
+            what: "wasm-heap, lock = adaptive, cache_blocks = 0 (no per-thread cache)",
+            alloc: &wh::ADAPTIVE_NOCACHE,
+            thread_exit: wh::exit,
+            lock_stats: Some(wh::adaptive_nocache_stats),
+        });
+        v.push(Peer {
+            name: "wh-spin-nc",
+            what: "wasm-heap, lock = spin, cache_blocks = 0",
+            alloc: &wh::SPIN_NOCACHE,
+            thread_exit: wh::exit,
+            lock_stats: Some(wh::spin_nocache_stats),
+        });
     }
     v.push(Peer { name: "dlmalloc-spin", what: "dlmalloc 0.2 behind a bare swap spin lock: what std uses on wasm32-unknown-unknown with atomics (the browser)", alloc: &DLMALLOC_SPIN, thread_exit: nothing, lock_stats: None });
     #[cfg(target_family = "wasm")]
-    v.push(Peer { name: "talc-spin", what: "talc 5 TalcLock<spinning_top::RawSpinlock, WasmGrowAndClaim, WasmBinning>", alloc: &TALC, thread_exit: nothing, lock_stats: None });
+    v.push(Peer {
+        name: "talc-spin",
+        what: "talc 5 TalcLock<spinning_top::RawSpinlock, WasmGrowAndClaim, WasmBinning>",
+        alloc: &TALC,
+        thread_exit: nothing,
+        lock_stats: None,
+    });
     #[cfg(not(target_family = "wasm"))]
     v.push(Peer { name: "talc-spin", what: "talc 5 TalcLock<spinning_top::RawSpinlock, GlobalAllocSource<System>> (4 MiB blocks)", alloc: &TALC, thread_exit: nothing, lock_stats: None });
     #[cfg(target_family = "wasm")]
-    v.push(Peer { name: "lol_alloc", what: "lol_alloc 0.4 LockedAllocator<FreeListAllocator> (spin)", alloc: &LOL, thread_exit: nothing, lock_stats: None });
+    v.push(Peer {
+        name: "lol_alloc",
+        what: "lol_alloc 0.4 LockedAllocator<FreeListAllocator> (spin)",
+        alloc: &LOL,
+        thread_exit: nothing,
+        lock_stats: None,
+    });
     #[cfg(target_family = "wasm")]
     v.push(Peer { name: "std", what: "std's System allocator: on wasm32-wasip1-threads that is wasi-libc's malloc (C dlmalloc, wasi-sdk 30) behind wasi-libc's own lock, not the Rust dlmalloc + spin of wasm32-unknown-unknown (that is `dlmalloc-spin`)", alloc: &STD, thread_exit: nothing, lock_stats: None });
     #[cfg(not(target_family = "wasm"))]
-    v.push(Peer { name: "std", what: "std's System allocator: the platform malloc (glibc)", alloc: &STD, thread_exit: nothing, lock_stats: None });
+    v.push(Peer {
+        name: "std",
+        what: "std's System allocator: the platform malloc (glibc)",
+        alloc: &STD,
+        thread_exit: nothing,
+        lock_stats: None,
+    });
     #[cfg(not(target_family = "wasm"))]
-    v.push(Peer { name: "mimalloc", what: "mimalloc (C, per-thread heaps), native only", alloc: &MIMALLOC, thread_exit: nothing, lock_stats: None });
+    v.push(Peer {
+        name: "mimalloc",
+        what: "mimalloc (C, per-thread heaps), native only",
+        alloc: &MIMALLOC,
+        thread_exit: nothing,
+        lock_stats: None,
+    });
     v
 }
 
@@ -228,20 +295,29 @@ pub fn all() -> Vec<Peer> {
 pub fn select(filter: Option<&str>) -> Vec<Peer> {
     let all = all();
     let Some(filter) = filter else { return all };
-    let wanted: Vec<&str> = filter.split(',').map(str::trim).filter(|s| !s.is_empty()).collect();
+    let wanted: Vec<&str> = filter
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .collect();
     for w in &wanted {
         let ok = all.iter().any(|p| match w.strip_suffix('*') {
             Some(prefix) => p.name.starts_with(prefix),
             None => p.name == *w,
         });
         if !ok {
-            eprintln!("warning: no peer named {w:?} in this build (have: {})", all.iter().map(|p| p.name).collect::<Vec<_>>().join(", "));
+            eprintln!(
+                "warning: no peer named {w:?} in this build (have: {})",
+                all.iter().map(|p| p.name).collect::<Vec<_>>().join(", ")
+            );
         }
     }
     all.into_iter()
-        .filter(|p| wanted.iter().any(|w| match w.strip_suffix('*') {
-            Some(prefix) => p.name.starts_with(prefix),
-            None => p.name == *w,
-        }))
+        .filter(|p| {
+            wanted.iter().any(|w| match w.strip_suffix('*') {
+                Some(prefix) => p.name.starts_with(prefix),
+                None => p.name == *w,
+            })
+        })
         .collect()
 }

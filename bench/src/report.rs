@@ -30,7 +30,10 @@ pub struct Table {
 
 impl Table {
     pub fn new(headers: &[&str]) -> Self {
-        Table { headers: headers.iter().map(|s| (*s).to_owned()).collect(), rows: Vec::new() }
+        Table {
+            headers: headers.iter().map(|s| (*s).to_owned()).collect(),
+            rows: Vec::new(),
+        }
     }
 
     pub fn row(&mut self, cells: Vec<String>) {
@@ -41,7 +44,12 @@ impl Table {
     pub fn render(&self) -> String {
         let mut s = String::new();
         let _ = writeln!(s, "| {} |", self.headers.join(" | "));
-        let seps: Vec<&str> = self.headers.iter().enumerate().map(|(i, _)| if i == 0 { "---" } else { "---:" }).collect();
+        let seps: Vec<&str> = self
+            .headers
+            .iter()
+            .enumerate()
+            .map(|(i, _)| if i == 0 { "---" } else { "---:" })
+            .collect();
         let _ = writeln!(s, "|{}|", seps.join("|"));
         for r in &self.rows {
             let _ = writeln!(s, "| {} |", r.join(" | "));
@@ -88,13 +96,23 @@ pub fn slowdown_rate(value: f64, best: f64) -> String {
 /// How many times worse than the best, for a lower-is-better number (1.00 = best).
 pub fn slowdown_time(value: f64, best: f64) -> String {
     if best <= 0.0 {
-        return if value <= 0.0 { "1.00".into() } else { "–".into() };
+        return if value <= 0.0 {
+            "1.00".into()
+        } else {
+            "–".into()
+        };
     }
     fmt_ratio(value / best)
 }
 
 fn fmt_ratio(r: f64) -> String {
-    if r >= 100.0 { format!("{r:.0}×") } else if r >= 10.0 { format!("{r:.1}×") } else { format!("{r:.2}×") }
+    if r >= 100.0 {
+        format!("{r:.0}×")
+    } else if r >= 10.0 {
+        format!("{r:.1}×")
+    } else {
+        format!("{r:.2}×")
+    }
 }
 
 /// Percentile (0..=100) of an ascending-sorted slice; 0 when empty.

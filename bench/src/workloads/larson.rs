@@ -2,7 +2,9 @@
 //! replaces random slots (free + alloc of a random size). After each round the arrays rotate one
 //! thread along, so from then on every thread frees blocks that another thread allocated.
 
-use super::{REPS, Settings, interleaved, layout, median_spread, sum_locks, touch, with_lock_delta};
+use super::{
+    REPS, Settings, interleaved, layout, median_spread, sum_locks, touch, with_lock_delta,
+};
 use crate::peers::Peer;
 use crate::report::{Out, Table, rate, slowdown_rate};
 use crate::rng::Rng;
@@ -23,7 +25,9 @@ fn round_len(threads: usize) -> usize {
 type Slots = Vec<(usize, usize)>;
 
 pub fn run(peers: &[Peer], s: &Settings, out: &mut Out) {
-    out.line("## larson: cross-thread frees (arrays of live blocks rotate between threads each round)");
+    out.line(
+        "## larson: cross-thread frees (arrays of live blocks rotate between threads each round)",
+    );
     out.line("");
     out.line(format!(
         "{SLOTS} live blocks of {MIN_SIZE}..={MAX_SIZE} B per thread; a round is 20,000 / T \
@@ -37,15 +41,30 @@ pub fn run(peers: &[Peer], s: &Settings, out: &mut Out) {
             .into_iter()
             .map(|reps| {
                 let locks = sum_locks(reps.iter().map(|r| r.1));
-                let (med, spread) = median_spread(reps.iter().map(|((ops, secs), _)| *ops as f64 / secs).collect());
+                let (med, spread) = median_spread(
+                    reps.iter()
+                        .map(|((ops, secs), _)| *ops as f64 / secs)
+                        .collect(),
+                );
                 (med, spread, locks)
             })
             .collect();
         let best = rows.iter().map(|r| r.0).fold(0.0, f64::max);
-        let mut table =
-            Table::new(&["peer", "ops/s (1 free + 1 alloc), median", "slowdown", "range", "lock contended / waits"]);
+        let mut table = Table::new(&[
+            "peer",
+            "ops/s (1 free + 1 alloc), median",
+            "slowdown",
+            "range",
+            "lock contended / waits",
+        ]);
         for (p, (v, spread, locks)) in peers.iter().zip(rows) {
-            table.row(vec![p.name.to_owned(), rate(v), slowdown_rate(v, best), spread, locks]);
+            table.row(vec![
+                p.name.to_owned(),
+                rate(v),
+                slowdown_rate(v, best),
+                spread,
+                locks,
+            ]);
         }
         out.line("");
         out.line(format!("### larson, T = {t}"));
@@ -62,7 +81,8 @@ fn one(peer: &Peer, threads: usize, s: &Settings) -> (u64, f64) {
     let times: Mutex<(Option<Instant>, f64)> = Mutex::new((None, 0.0));
     std::thread::scope(|scope| {
         for i in 0..threads {
-            let (arrays, barrier, stop, total_ops, times) = (&arrays, &barrier, &stop, &total_ops, &times);
+            let (arrays, barrier, stop, total_ops, times) =
+                (&arrays, &barrier, &stop, &total_ops, &times);
             let seed = s.seed.wrapping_add(i as u64 * 104_729);
             let secs = s.secs / REPS as f64;
             let round = round_len(threads);

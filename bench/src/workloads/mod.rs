@@ -59,7 +59,10 @@ pub unsafe fn touch(p: *mut u8, size: usize, v: u8) {
 pub const REPS: usize = 3;
 
 /// Runs `f` for every peer, [`REPS`] rounds, peers interleaved; returns each peer's results.
-pub fn interleaved<'p, R>(peers: &'p [crate::peers::Peer], mut f: impl FnMut(&'p crate::peers::Peer) -> R) -> Vec<Vec<R>> {
+pub fn interleaved<'p, R>(
+    peers: &'p [crate::peers::Peer],
+    mut f: impl FnMut(&'p crate::peers::Peer) -> R,
+) -> Vec<Vec<R>> {
     let mut out: Vec<Vec<R>> = peers.iter().map(|_| Vec::with_capacity(REPS)).collect();
     for _ in 0..REPS {
         for (i, p) in peers.iter().enumerate() {
@@ -73,11 +76,21 @@ pub fn interleaved<'p, R>(peers: &'p [crate::peers::Peer], mut f: impl FnMut(&'p
 pub fn median_spread(mut v: Vec<f64>) -> (f64, String) {
     v.sort_by(f64::total_cmp);
     let med = v[v.len() / 2];
-    (med, format!("{}–{}", crate::report::rate(v[0]), crate::report::rate(v[v.len() - 1])))
+    (
+        med,
+        format!(
+            "{}–{}",
+            crate::report::rate(v[0]),
+            crate::report::rate(v[v.len() - 1])
+        ),
+    )
 }
 
 /// Lock counter deltas of `peer` over `f`.
-pub fn with_lock_delta<R>(peer: &crate::peers::Peer, f: impl FnOnce() -> R) -> (R, Option<(u64, u64)>) {
+pub fn with_lock_delta<R>(
+    peer: &crate::peers::Peer,
+    f: impl FnOnce() -> R,
+) -> (R, Option<(u64, u64)>) {
     let before = peer.lock_stats();
     let r = f();
     let d = match (before, peer.lock_stats()) {
@@ -96,5 +109,9 @@ pub fn sum_locks(v: impl Iterator<Item = Option<(u64, u64)>>) -> String {
         c += a;
         w += b;
     }
-    if any { format!("{c} / {w}") } else { "–".into() }
+    if any {
+        format!("{c} / {w}")
+    } else {
+        "–".into()
+    }
 }

@@ -32,7 +32,9 @@ struct LinearScan {
 
 impl LinearScan {
     fn new(pages: usize) -> Self {
-        LinearScan { in_use: vec![false; pages] }
+        LinearScan {
+            in_use: vec![false; pages],
+        }
     }
 }
 
@@ -76,7 +78,9 @@ mod wh {
     impl Wh {
         pub fn new() -> Self {
             let memory = Memory::scratch(PAGES);
-            Wh { pm: Box::new(PageManager::new(memory, PAGES, PAGES, PAGES)) }
+            Wh {
+                pm: Box::new(PageManager::new(memory, PAGES, PAGES, PAGES)),
+            }
         }
     }
 
@@ -108,7 +112,11 @@ struct Outcome {
 
 /// Run size: three in four are 1..=4 pages (spans), one in four 5..=64 (large blocks).
 fn run_len(rng: &mut Rng) -> usize {
-    if rng.below(4) == 0 { rng.range(5, 64) } else { rng.range(1, 4) }
+    if rng.below(4) == 0 {
+        rng.range(5, 64)
+    } else {
+        rng.range(1, 4)
+    }
 }
 
 fn steady(table: &mut dyn PageTable, pages: usize, pct: usize, s: &Settings, secs: f64) -> Outcome {
@@ -164,7 +172,9 @@ fn steady(table: &mut dyn PageTable, pages: usize, pct: usize, s: &Settings, sec
 
 #[allow(clippy::vec_init_then_push)] // pushes depend on cfgs
 pub fn run(s: &Settings, out: &mut Out) {
-    out.line(format!("## pages: page manager map/unmap at steady occupancy of {PAGES} pages"));
+    out.line(format!(
+        "## pages: page manager map/unmap at steady occupancy of {PAGES} pages"
+    ));
     out.line("");
     out.line(format!(
         "Each op maps a run (when below the target occupancy) or unmaps a random live run. Runs: \
@@ -187,11 +197,23 @@ pub fn run(s: &Settings, out: &mut Out) {
         out.line("");
         out.line(placement_check(a[0].as_mut(), b[0].as_mut(), s));
     }
-    let mut table = Table::new(&["occupancy", "page table", "map+unmap ops/s", "slowdown", "maps failed (no run)", "held"]);
+    let mut table = Table::new(&[
+        "occupancy",
+        "page table",
+        "map+unmap ops/s",
+        "slowdown",
+        "maps failed (no run)",
+        "held",
+    ]);
     for pct in OCCUPANCY {
-        let results: Vec<(&'static str, Outcome)> =
-            tables.iter_mut().map(|t| (t.name(), steady(t.as_mut(), PAGES, pct, s, secs))).collect();
-        let best = results.iter().map(|(_, o)| o.ops as f64 / o.secs).fold(0.0, f64::max);
+        let results: Vec<(&'static str, Outcome)> = tables
+            .iter_mut()
+            .map(|t| (t.name(), steady(t.as_mut(), PAGES, pct, s, secs)))
+            .collect();
+        let best = results
+            .iter()
+            .map(|(_, o)| o.ops as f64 / o.secs)
+            .fold(0.0, f64::max);
         for (name, o) in &results {
             let r = o.ops as f64 / o.secs;
             table.row(vec![
@@ -259,6 +281,8 @@ fn placement_check(a: &mut dyn PageTable, b: &mut dyn PageTable, s: &Settings) -
     }
     format!(
         "Placement check ({OPS} ops, {maps} maps, filling to 90 %): {}.",
-        verdict.unwrap_or_else(|| "both tables chose the same pages for every map (same first fit)".into())
+        verdict.unwrap_or_else(|| {
+            "both tables chose the same pages for every map (same first fit)".into()
+        })
     )
 }

@@ -1,7 +1,9 @@
 //! `prodcons`: one producer allocates blocks and hands them through single-producer rings to C
 //! consumers, which read them and free them. Every free is a cross-thread free.
 
-use super::{REPS, Settings, interleaved, layout, median_spread, sum_locks, touch, with_lock_delta};
+use super::{
+    REPS, Settings, interleaved, layout, median_spread, sum_locks, touch, with_lock_delta,
+};
 use crate::peers::Peer;
 use crate::report::{Out, Table, rate, slowdown_rate};
 use crate::rng::Rng;
@@ -27,7 +29,11 @@ struct Ring {
 
 impl Ring {
     fn new() -> Self {
-        Ring { head: Padded::default(), tail: Padded::default(), buf: (0..CAP).map(|_| AtomicUsize::new(0)).collect() }
+        Ring {
+            head: Padded::default(),
+            tail: Padded::default(),
+            buf: (0..CAP).map(|_| AtomicUsize::new(0)).collect(),
+        }
     }
     fn push(&self, v: usize) -> bool {
         let t = self.tail.0.load(Ordering::Relaxed);
@@ -68,19 +74,33 @@ pub fn run(peers: &[Peer], s: &Settings, out: &mut Out) {
             .into_iter()
             .map(|reps| {
                 let locks = sum_locks(reps.iter().map(|r| r.1));
-                let (med, spread) = median_spread(reps.iter().map(|((n, secs), _)| *n as f64 / secs).collect());
+                let (med, spread) =
+                    median_spread(reps.iter().map(|((n, secs), _)| *n as f64 / secs).collect());
                 (med, spread, locks)
             })
             .collect();
         let best = rows.iter().map(|r| r.0).fold(0.0, f64::max);
         let mut table = Table::new(&[
-            "peer", "blocks/s (alloc → free on another thread), median", "slowdown", "range", "lock contended / waits",
+            "peer",
+            "blocks/s (alloc → free on another thread), median",
+            "slowdown",
+            "range",
+            "lock contended / waits",
         ]);
         for (p, (v, spread, locks)) in peers.iter().zip(rows) {
-            table.row(vec![p.name.to_owned(), rate(v), slowdown_rate(v, best), spread, locks]);
+            table.row(vec![
+                p.name.to_owned(),
+                rate(v),
+                slowdown_rate(v, best),
+                spread,
+                locks,
+            ]);
         }
         out.line("");
-        out.line(format!("### prodcons, 1 producer, C = {c} consumer{}", if c == 1 { "" } else { "s" }));
+        out.line(format!(
+            "### prodcons, 1 producer, C = {c} consumer{}",
+            if c == 1 { "" } else { "s" }
+        ));
         out.line("");
         out.line(table.render());
     }

@@ -23,7 +23,9 @@ struct Result {
 }
 
 pub fn run(peers: &[Peer], s: &Settings, out: &mut Out) {
-    out.line("## seed: T workers churn 1..=8192 B, main thread times 100 alloc + 100 free every 10 ms");
+    out.line(
+        "## seed: T workers churn 1..=8192 B, main thread times 100 alloc + 100 free every 10 ms",
+    );
     out.line("");
     out.line(format!(
         "Each worker keeps {SLOTS} live blocks and replaces a random one per op (1 free + 1 alloc, \
@@ -37,7 +39,12 @@ pub fn run(peers: &[Peer], s: &Settings, out: &mut Out) {
             .into_iter()
             .zip(peers)
             .map(|(reps, p)| {
-                let mut all = Result { worker_ops: 0, secs: 0.0, batches: Vec::new(), lock: None };
+                let mut all = Result {
+                    worker_ops: 0,
+                    secs: 0.0,
+                    batches: Vec::new(),
+                    lock: None,
+                };
                 for r in reps {
                     all.worker_ops += r.worker_ops;
                     all.secs += r.secs;
@@ -51,14 +58,31 @@ pub fn run(peers: &[Peer], s: &Settings, out: &mut Out) {
                 (p, all)
             })
             .collect();
-        let best_ops = results.iter().map(|(_, r)| r.worker_ops as f64 / r.secs).fold(0.0, f64::max);
-        let p50s: Vec<u64> = results.iter().map(|(_, r)| percentile(&r.batches, 50.0)).collect();
-        let p99s: Vec<u64> = results.iter().map(|(_, r)| percentile(&r.batches, 99.0)).collect();
+        let best_ops = results
+            .iter()
+            .map(|(_, r)| r.worker_ops as f64 / r.secs)
+            .fold(0.0, f64::max);
+        let p50s: Vec<u64> = results
+            .iter()
+            .map(|(_, r)| percentile(&r.batches, 50.0))
+            .collect();
+        let p99s: Vec<u64> = results
+            .iter()
+            .map(|(_, r)| percentile(&r.batches, 99.0))
+            .collect();
         let best_p50 = p50s.iter().copied().filter(|&x| x > 0).min().unwrap_or(0) as f64;
         let best_p99 = p99s.iter().copied().filter(|&x| x > 0).min().unwrap_or(0) as f64;
         let mut table = Table::new(&[
-            "peer", "worker ops/s", "slowdown", "batches", "main p50", "p50 slowdown", "main p99", "p99 slowdown",
-            "main max", "lock contended / waits",
+            "peer",
+            "worker ops/s",
+            "slowdown",
+            "batches",
+            "main p50",
+            "p50 slowdown",
+            "main p99",
+            "p99 slowdown",
+            "main max",
+            "lock contended / waits",
         ]);
         for (i, (p, r)) in results.iter().enumerate() {
             let ops = r.worker_ops as f64 / r.secs;
@@ -76,7 +100,10 @@ pub fn run(peers: &[Peer], s: &Settings, out: &mut Out) {
             ]);
         }
         out.line("");
-        out.line(format!("### seed, T = {t} worker thread{}", if t == 1 { "" } else { "s" }));
+        out.line(format!(
+            "### seed, T = {t} worker thread{}",
+            if t == 1 { "" } else { "s" }
+        ));
         out.line("");
         out.line(table.render());
     }
@@ -105,7 +132,11 @@ fn one(peer: &Peer, threads: usize, s: &Settings) -> Result {
             ops += o;
             secs = secs.max(el);
         }
-        (ops, secs.max(start.elapsed().as_secs_f64().min(dur.as_secs_f64())), batches)
+        (
+            ops,
+            secs.max(start.elapsed().as_secs_f64().min(dur.as_secs_f64())),
+            batches,
+        )
     });
     peer.thread_exit();
     batches.sort_unstable();
@@ -113,7 +144,12 @@ fn one(peer: &Peer, threads: usize, s: &Settings) -> Result {
         (Some((c0, w0)), Some((c1, w1))) => Some((c1.saturating_sub(c0), w1.saturating_sub(w0))),
         _ => None,
     };
-    Result { worker_ops, secs, batches, lock }
+    Result {
+        worker_ops,
+        secs,
+        batches,
+        lock,
+    }
 }
 
 /// Returns (ops, seconds from its own start to its stop).
