@@ -60,6 +60,7 @@ fn main() {
         bad += b;
     }
     let secs = start.elapsed().as_secs_f64();
+    // ANCHOR: stats
     let s = HEAP.stats();
     println!("threads: {threads}, alloc+free: {ops} in {secs:.2} s ({:.2} M/s)", ops as f64 / secs / 1e6);
     println!(
@@ -72,6 +73,7 @@ fn main() {
         s.caches,
         s.lock_waits
     );
+    // ANCHOR_END: stats
     println!("corrupted bytes: {bad}");
     assert_eq!(bad, 0, "content checks failed");
     assert!(s.caches >= usize::from(threads.min(4)), "per-thread caches were used: {s:?}");
