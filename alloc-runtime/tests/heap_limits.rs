@@ -88,7 +88,7 @@ fn checked_mode_reports_bad_frees_and_stays_usable() {
     let before = CHECKED_HEAP.stats().invalid_frees;
 
     let mut foreign = [0u64; 8];
-    // SAFETY (of the call): checked mode validates the pointer before touching anything.
+    // SAFETY: not ours, but checked mode validates the pointer before touching anything.
     unsafe { CHECKED_HEAP.dealloc(foreign.as_mut_ptr().cast(), layout) };
     assert_eq!(foreign, [0; 8], "a foreign block was written to");
     assert_eq!(CHECKED_HEAP.last_invalid_free().unwrap().error, FreeError::NotOurs);

@@ -65,6 +65,7 @@ fn check(pm: &PageManager<'_>, model: &[Model]) -> Result<(), TestCaseError> {
     Ok(())
 }
 
+#[allow(clippy::needless_range_loop)] // page indices name pages in the manager and the model
 fn run(ops: Vec<Op>, min_pages: usize, max_pages: usize) -> Result<(), TestCaseError> {
     let memory = Memory::scratch(2048);
     let pm = Box::new(PageManager::new(memory, min_pages, max_pages, 4));
@@ -110,9 +111,9 @@ fn run(ops: Vec<Op>, min_pages: usize, max_pages: usize) -> Result<(), TestCaseE
                 // SAFETY: as above; the pages unmapped are dropped from `runs`.
                 let released = unsafe { pm.unmap(offset, pages) };
                 let mut expect = 0;
-                for page in offset..offset + pages {
-                    if model[page] == Model::InUse {
-                        model[page] = Model::FreeDirty;
+                for m in &mut model[offset..offset + pages] {
+                    if *m == Model::InUse {
+                        *m = Model::FreeDirty;
                         expect += 1;
                     }
                 }
@@ -140,9 +141,7 @@ fn run(ops: Vec<Op>, min_pages: usize, max_pages: usize) -> Result<(), TestCaseE
                 // SAFETY: as above.
                 let released = unsafe { pm.unmap(start + skip, pages) };
                 prop_assert_eq!(released, pages);
-                for page in start + skip..start + skip + pages {
-                    model[page] = Model::FreeDirty;
-                }
+                model[start + skip..start + skip + pages].fill(Model::FreeDirty);
                 runs.retain(|&(s, _)| s != start);
                 if skip > 0 {
                     runs.push((start, skip));
