@@ -3,7 +3,8 @@
 // 1. lock = adaptive, 16 workers for a few seconds: the page is cross-origin isolated, every
 //    main-thread batch completes, the main thread never throws (no "Atomics.wait cannot be
 //    called in this context"), workers really parked (lock_waits > 0), every worker allocated
-//    and every content check passed, the page stays responsive to typing.
+//    and every content check passed, the page stays responsive to typing, and once the
+//    workers are stopped and their stacks freed the heap holds what it held at load.
 // 2. lock = park (the negative control): the same page must see the main thread trap. That
 //    proves the test can fail.
 //
@@ -82,6 +83,8 @@ async function adaptive(browser) {
   check('no allocation refused', s.workers.every((w) => w.allocFailures === 0));
   check('no worker error', s.workerErrors.length === 0, s.workerErrors.slice(0, 3).join('; '));
   check('all workers finished after stop', finished, s.workers.map((w) => w.phase).join(','));
+  check('no leak: bytes in use back to the value at load once workers are freed', s.heap.bytesInUse === s.bytesAtLoad,
+    `${s.heap.bytesInUse} bytes now, ${s.bytesAtLoad} at load, peak ${s.heap.peakBytesInUse}`);
   await page.close();
   return s;
 }

@@ -68,6 +68,7 @@ async function load() {
   state.lock = demo.lock_name();
   $('lock').textContent = state.lock;
   $('coi').textContent = String(state.crossOriginIsolated);
+  state.bytesAtLoad = demo.stat_bytes_in_use();
   state.ready = true;
 }
 
@@ -82,7 +83,18 @@ function startWorkers(n) {
     const entry = { worker, index, phase: 'loading' };
     worker.onmessage = ({ data }) => {
       if (data.type === 'started') entry.phase = 'running';
-      else if (data.type === 'done') { entry.phase = 'done'; worker.terminate(); }
+      else if (data.type === 'done') {
+        entry.phase = 'done';
+        worker.terminate();
+        // Free the finished thread's thread-locals and stack (the explicit form of
+        // wasm-bindgen's destroy, run on this thread: see worker.js).
+        try {
+          exports.__wbindgen_thread_destroy(data.tlsBase, data.stackAlloc, 0);
+        } catch (err) {
+          state.mainErrors.push(`${err && err.name}: ${err && err.message}`);
+          log(`main thread (freeing worker ${index}): ${err}`);
+        }
+      }
       else if (data.type === 'error') {
         entry.phase = 'error';
         state.workerErrors.push(`worker ${data.index}: ${data.message}`);
@@ -166,6 +178,7 @@ function snapshot() {
     batchesDone: state.batchesDone,
     latency: latencyFigures(),
     mainCheckFailures: demo.main_check_failures(),
+    bytesAtLoad: state.bytesAtLoad,
     heap: {
       lockWaits: demo.stat_lock_waits(),
       lockContended: demo.stat_lock_contended(),

@@ -2,7 +2,8 @@
 // heap inside `worker_run` until the page calls `stop()`.
 //
 // Message in:  { pkgUrl, module, memory, index, seed, largeEvery }
-// Messages out: { type: 'started' | 'done' | 'error', index, ... }
+// Messages out: { type: 'started' | 'done' | 'error', index, ... }; 'done' carries the
+// addresses of this thread's thread-locals and stack, for the page to free.
 // ANCHOR: worker
 self.onmessage = async (event) => {
   const { pkgUrl, module, memory, index, seed, largeEvery } = event.data;
@@ -10,16 +11,17 @@ self.onmessage = async (event) => {
     const demo = await import(pkgUrl);
     // Same compiled module, same shared memory: wasm-bindgen gives this thread its own
     // stack and thread-locals.
-    await demo.default({ module_or_path: module, memory });
+    const wasm = await demo.default({ module_or_path: module, memory });
     self.postMessage({ type: 'started', index });
     // Runs until the stop flag is set. `worker_run` declares this thread may block first.
     const allocs = demo.worker_run(index, seed, largeEvery);
-    // No `__wbindgen_thread_destroy()` here: it frees this thread's thread-local block through
-    // the allocator, and the allocator's own thread-locals live in that block, so the free of
-    // the stack that follows reads freed memory (seen: "memory access out of bounds" in
-    // release_large). The page terminates the worker instead; its stack (1 MiB) stays
-    // allocated until the page is reloaded.
-    self.postMessage({ type: 'done', index, allocs });
+    // This thread's stack and thread-local block were allocated from the heap. They are freed
+    // by the page, after it terminates this worker: `__wbindgen_thread_destroy()` called here
+    // frees the thread-local block first and then points `__tls_base` at 0x80000000, so the
+    // free of the stack that follows would trap in any allocator that reads a thread-local.
+    const tlsBase = wasm.__tls_base.value;
+    const stackAlloc = wasm.__stack_alloc.value;
+    self.postMessage({ type: 'done', index, allocs, tlsBase, stackAlloc });
   } catch (err) {
     self.postMessage({ type: 'error', index, message: String((err && err.stack) || err) });
   }
