@@ -10,6 +10,7 @@ mod wasm;
 pub use wasm::*;
 
 #[cfg(all(not(target_family = "wasm"), unix))]
+#[cfg_attr(loom, allow(dead_code))] // its wait / wake / yield are shadowed by loom's
 mod native;
 #[cfg(all(not(target_family = "wasm"), unix))]
 pub use native::*;
