@@ -142,6 +142,7 @@ fn main() {
         }
         eprintln!("[{w} took {:.1} s]", t0.elapsed().as_secs_f64());
     }
+    out.finish_summary();
     if let Some(path) = out_path
         && let Err(e) = std::fs::write(&path, out.text())
     {

@@ -6,6 +6,7 @@ use std::fmt::Write as _;
 #[derive(Debug, Default)]
 pub struct Out {
     text: String,
+    summary: Vec<Vec<String>>,
 }
 
 impl Out {
@@ -18,6 +19,69 @@ impl Out {
 
     pub fn text(&self) -> &str {
         &self.text
+    }
+
+    /// Records one summary row: the best wasm-heap variant (`wh-*`) against the best other peer.
+    pub fn summarize(
+        &mut self,
+        config: String,
+        metric: &str,
+        rows: &[(&str, f64)],
+        higher_is_better: bool,
+    ) {
+        let better = |a: f64, b: f64| if higher_is_better { a > b } else { a < b };
+        let pick = |wh: bool| {
+            rows.iter()
+                .filter(|(n, v)| n.starts_with("wh-") == wh && *v > 0.0)
+                .fold(None::<(&str, f64)>, |acc, &(n, v)| match acc {
+                    Some((_, bv)) if !better(v, bv) => acc,
+                    _ => Some((n, v)),
+                })
+        };
+        let (Some((wn, wv)), Some((on, ov))) = (pick(true), pick(false)) else {
+            return;
+        };
+        let fmt = |v: f64| {
+            if higher_is_better {
+                rate(v)
+            } else {
+                dur_ns(v as u64)
+            }
+        };
+        let factor = if higher_is_better { wv / ov } else { ov / wv };
+        let verdict = if factor >= 1.0 {
+            format!("wasm-heap {factor:.2}× better")
+        } else {
+            format!("wasm-heap {:.2}× worse", 1.0 / factor)
+        };
+        self.summary.push(vec![
+            config,
+            metric.to_owned(),
+            format!("{wn}: {}", fmt(wv)),
+            format!("{on}: {}", fmt(ov)),
+            verdict,
+        ]);
+    }
+
+    /// Prints the summary table (if any rows were recorded).
+    pub fn finish_summary(&mut self) {
+        if self.summary.is_empty() {
+            return;
+        }
+        let mut t = Table::new(&[
+            "workload",
+            "metric",
+            "best wasm-heap",
+            "best other peer",
+            "verdict",
+        ]);
+        for r in core::mem::take(&mut self.summary) {
+            t.row(r);
+        }
+        self.line("");
+        self.line("## Summary: best wasm-heap variant against the best other peer");
+        self.line("");
+        self.line(t.render());
     }
 }
 

@@ -214,6 +214,16 @@ pub fn run(s: &Settings, out: &mut Out) {
             .iter()
             .map(|(_, o)| o.ops as f64 / o.secs)
             .fold(0.0, f64::max);
+        if results.len() == 2 {
+            let (a, b) = (&results[0].1, &results[1].1);
+            let (ra, rb) = (a.ops as f64 / a.secs, b.ops as f64 / b.secs);
+            out.summarize(
+                format!("pages {pct} %"),
+                "map+unmap ops/s",
+                &[("wh-PageManager", ra), ("linear scan", rb)],
+                true,
+            );
+        }
         for (name, o) in &results {
             let r = o.ops as f64 / o.secs;
             table.row(vec![

@@ -99,6 +99,18 @@ pub fn run(peers: &[Peer], s: &Settings, out: &mut Out) {
                 r.lock.map_or("–".into(), |(c, w)| format!("{c} / {w}")),
             ]);
         }
+        let names: Vec<&str> = results.iter().map(|(p, _)| p.name).collect();
+        let ops: Vec<(&str, f64)> = results
+            .iter()
+            .map(|(p, r)| (p.name, r.worker_ops as f64 / r.secs))
+            .collect();
+        out.summarize(format!("seed T={t}"), "worker ops/s", &ops, true);
+        let p99: Vec<(&str, f64)> = names
+            .iter()
+            .zip(&p99s)
+            .map(|(n, v)| (*n, *v as f64))
+            .collect();
+        out.summarize(format!("seed T={t}"), "main batch p99", &p99, false);
         out.line("");
         out.line(format!(
             "### seed, T = {t} worker thread{}",
