@@ -113,10 +113,12 @@ fn static_item(item: &StaticItem, config: &Config, meta: &Metadata) -> TokenStre
     // A proc macro can't see target features; the build with threads refuses `none` itself.
     let no_lock_guard = (config.lock.value == LockKind::None).then(|| {
         let span = config.lock.origin.span();
+        // A const assertion rather than `#[cfg(target_feature = "atomics")]`: stable rustc
+        // hides that feature from `cfg`, so the runtime's build script decides instead.
         quote_spanned! {span=>
-            #[cfg(target_feature = "atomics")]
-            ::core::compile_error!(
-                "`lock = none` does no synchronization, but this build has threads (target feature `atomics`); use `lock = adaptive`, `park` or `spin`"
+            const _: () = ::core::assert!(
+                !#krate::__private::WASM_THREADS,
+                "`lock = none` does no synchronization, but this build has threads (a `*-threads` target or `+atomics`); use `lock = adaptive`, `park` or `spin`"
             );
         }
     });
@@ -263,7 +265,7 @@ mod tests {
             "{out}"
         );
         assert!(
-            got.contains("#[cfg(target_feature=\"atomics\")]::core::compile_error!"),
+            got.contains("const_:()=::core::assert!(!my::rt::__private::WASM_THREADS"),
             "{out}"
         );
     }
