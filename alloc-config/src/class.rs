@@ -332,7 +332,7 @@ mod tests {
         for block in (8..=MAX_CLASS_SIZE as usize).step_by(8) {
             let (pages, blocks) = span_shape(block);
             assert!((1..=MAX_SPAN_PAGES).contains(&pages));
-            assert!(blocks >= 1 && blocks <= MAX_BLOCKS_PER_SPAN);
+            assert!((1..=MAX_BLOCKS_PER_SPAN).contains(&blocks));
             let bytes = pages * PAGE_SIZE;
             if block >= 16 {
                 assert!((bytes - blocks * block) * 8 <= bytes, "block {block}: {pages} pages");

@@ -9,7 +9,9 @@ mod class;
 mod lock;
 mod pages;
 
-pub use class::{ClassError, ClassErrorKind, ClassTable, DEFAULT_CLASSES, validate as validate_classes};
+pub use class::{
+    ClassError, ClassErrorKind, ClassTable, DEFAULT_CLASSES, validate as validate_classes,
+};
 pub use lock::LockKind;
 pub use pages::{PagesError, validate_pages};
 

@@ -53,22 +53,14 @@ impl Parse for PagesArg {
         }
         let first: LitInt = input.parse()?;
         if !input.peek(Token![..]) && !input.peek(Token![..=]) {
-            return Ok(PagesArg {
-                min: None,
-                limits: None,
-                max: first,
-            });
+            return Ok(PagesArg { min: None, limits: None, max: first });
         }
         let limits: RangeLimits = input.parse()?;
         if !input.peek(LitInt) {
             return Err(input.error(expected));
         }
         let max: LitInt = input.parse()?;
-        Ok(PagesArg {
-            min: Some(first),
-            limits: Some(limits),
-            max,
-        })
+        Ok(PagesArg { min: Some(first), limits: Some(limits), max })
     }
 }
 
@@ -101,10 +93,7 @@ impl Parse for ClassesArg {
                 Err(input.error("expected a size class in bytes (an integer literal)"))
             }
         })?;
-        Ok(ClassesArg {
-            bracket,
-            items: items.into_iter().collect(),
-        })
+        Ok(ClassesArg { bracket, items: items.into_iter().collect() })
     }
 }
 
@@ -141,15 +130,9 @@ impl Args {
 
     fn parse_entry(&mut self, meta: &syn::meta::ParseNestedMeta) -> syn::Result<()> {
         let path = &meta.path;
-        let key = path
-            .get_ident()
-            .map(|i| i.unraw().to_string())
-            .unwrap_or_default();
+        let key = path.get_ident().map(|i| i.unraw().to_string()).unwrap_or_default();
         let duplicate = |span: Span| {
-            Err(syn::Error::new(
-                span,
-                format!("duplicate key `{key}`; each key may be given once"),
-            ))
+            Err(syn::Error::new(span, format!("duplicate key `{key}`; each key may be given once")))
         };
         match key.as_str() {
             "pages" => {
@@ -211,9 +194,7 @@ impl Args {
                 self.krate = Some(value);
             }
             _ => {
-                let shown = quote::ToTokens::to_token_stream(path)
-                    .to_string()
-                    .replace(' ', "");
+                let shown = quote::ToTokens::to_token_stream(path).to_string().replace(' ', "");
                 return Err(syn::Error::new_spanned(
                     path,
                     format!("unknown key `{shown}`; expected one of {}", list(&KEYS)),
@@ -229,10 +210,7 @@ fn value<'a>(meta: &'a syn::meta::ParseNestedMeta, key: &str) -> syn::Result<Par
     if meta.input.peek(Token![=]) {
         meta.value()
     } else {
-        Err(syn::Error::new_spanned(
-            &meta.path,
-            format!("expected a value: `{key} = ...`"),
-        ))
+        Err(syn::Error::new_spanned(&meta.path, format!("expected a value: `{key} = ...`")))
     }
 }
 
@@ -271,19 +249,12 @@ fn skip_to_comma(input: ParseStream) -> syn::Result<()> {
 
 /// "expected one of `spin`, `park`, ..." for `lock`.
 pub fn lock_expected() -> String {
-    format!(
-        "expected a lock: one of {}",
-        list(&wasm_heap_config::LockKind::NAMES)
-    )
+    format!("expected a lock: one of {}", list(&wasm_heap_config::LockKind::NAMES))
 }
 
 /// `` `a`, `b`, `c` ``.
 pub fn list(names: &[&str]) -> String {
-    names
-        .iter()
-        .map(|n| format!("`{n}`"))
-        .collect::<Vec<_>>()
-        .join(", ")
+    names.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", ")
 }
 
 /// The item `#[wasm_heap]` sits on: `static NAME: Type;`, parsed by hand because syn 2's
@@ -308,10 +279,8 @@ impl Parse for StaticItem {
         let attrs = input.call(Attribute::parse_outer)?;
         let vis: Visibility = input.parse()?;
         if !input.peek(Token![static]) {
-            let span = input
-                .cursor()
-                .token_tree()
-                .map_or_else(|| input.span(), |(tt, _)| tt.span());
+            let span =
+                input.cursor().token_tree().map_or_else(|| input.span(), |(tt, _)| tt.span());
             return Err(syn::Error::new(
                 span,
                 "`#[wasm_heap]` goes on a `static` item, e.g. `#[global_allocator] static HEAP: Heap;`",
@@ -322,23 +291,10 @@ impl Parse for StaticItem {
         let ident = input.parse()?;
         let colon = input.parse()?;
         let ty = input.parse()?;
-        let init = if input.peek(Token![=]) {
-            Some((input.parse()?, input.parse()?))
-        } else {
-            None
-        };
+        let init =
+            if input.peek(Token![=]) { Some((input.parse()?, input.parse()?)) } else { None };
         let semi = input.parse()?;
-        Ok(StaticItem {
-            attrs,
-            vis,
-            static_token,
-            mutability,
-            ident,
-            colon,
-            ty,
-            init,
-            semi,
-        })
+        Ok(StaticItem { attrs, vis, static_token, mutability, ident, colon, ty, init, semi })
     }
 }
 
@@ -382,13 +338,8 @@ mod tests {
 
     #[test]
     fn keeps_going_after_errors() {
-        let (args, errors) = Args::parse(quote!(
-            bogus = 1 + 2,
-            lock = spin,
-            pages = x,
-            pages = 3,
-            pages = 4
-        ));
+        let (args, errors) =
+            Args::parse(quote!(bogus = 1 + 2, lock = spin, pages = x, pages = 3, pages = 4));
         let messages: Vec<String> = errors.iter().map(|e| e.to_string()).collect();
         assert_eq!(messages.len(), 3, "{messages:?}");
         assert!(messages[0].starts_with("unknown key `bogus`"));

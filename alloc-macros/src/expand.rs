@@ -65,15 +65,7 @@ fn with_errors(mut tokens: TokenStream, errors: Vec<syn::Error>) -> TokenStream 
 }
 
 fn static_item(item: &StaticItem, config: &Config, meta: &Metadata) -> TokenStream {
-    let StaticItem {
-        attrs,
-        vis,
-        static_token,
-        ident,
-        colon,
-        semi,
-        ..
-    } = item;
+    let StaticItem { attrs, vis, static_token, ident, colon, semi, .. } = item;
     let krate = &config.krate;
     let lock = format_ident!(
         "{}",
@@ -84,27 +76,17 @@ fn static_item(item: &StaticItem, config: &Config, meta: &Metadata) -> TokenStre
             LockKind::None => "NoLock",
         }
     );
-    let classes = config
-        .classes
-        .value
-        .iter()
-        .map(|&c| Literal::u32_unsuffixed(c));
+    let classes = config.classes.value.iter().map(|&c| Literal::u32_unsuffixed(c));
     let (min, max) = config.pages.value;
     let (min, max) = (Literal::u32_unsuffixed(min), Literal::u32_unsuffixed(max));
     let cache = Literal::u32_unsuffixed(config.cache.value);
     let checked = config.checked.value;
-    let docs = doc_lines(config)
-        .into_iter()
-        .map(|line| quote!(#[doc = #line]));
+    let docs = doc_lines(config).into_iter().map(|line| quote!(#[doc = #line]));
 
     // `include_bytes!` makes rustc (and so cargo) rebuild this crate when `Cargo.toml` changes,
     // so edits to `[package.metadata.wasm-heap]` take effect.
-    let track = meta
-        .manifest
-        .as_ref()
-        .filter(|p| p.is_file())
-        .and_then(|p| p.to_str())
-        .map(|path| {
+    let track =
+        meta.manifest.as_ref().filter(|p| p.is_file()).and_then(|p| p.to_str()).map(|path| {
             quote!(
                 const _: &[u8] = ::core::include_bytes!(#path);
             )
@@ -142,11 +124,7 @@ fn static_item(item: &StaticItem, config: &Config, meta: &Metadata) -> TokenStre
 fn doc_lines(config: &Config) -> Vec<String> {
     let (min, max) = config.pages.value;
     let classes = &config.classes.value;
-    let list = classes
-        .iter()
-        .map(u32::to_string)
-        .collect::<Vec<_>>()
-        .join(", ");
+    let list = classes.iter().map(u32::to_string).collect::<Vec<_>>().join(", ");
     let cache = match config.cache.value {
         0 => "off".to_owned(),
         n => format!("{n} blocks per class per thread"),
@@ -164,30 +142,14 @@ fn doc_lines(config: &Config) -> Vec<String> {
             "pages",
             match min {
                 0 => format!("`{min}..={max}` (nothing up front, at most {})", bytes(max)),
-                _ => format!(
-                    "`{min}..={max}` ({} up front, at most {})",
-                    bytes(min),
-                    bytes(max)
-                ),
+                _ => format!("`{min}..={max}` ({} up front, at most {})", bytes(min), bytes(max)),
             },
             config.pages.origin,
         ),
-        row(
-            "classes",
-            format!("`[{list}]` ({} classes)", classes.len()),
-            config.classes.origin,
-        ),
-        row(
-            "lock",
-            format!("`{}`", config.lock.value.name()),
-            config.lock.origin,
-        ),
+        row("classes", format!("`[{list}]` ({} classes)", classes.len()), config.classes.origin),
+        row("lock", format!("`{}`", config.lock.value.name()), config.lock.origin),
         row("cache", cache, config.cache.origin),
-        row(
-            "checked",
-            format!("`{}`", config.checked.value),
-            config.checked.origin,
-        ),
+        row("checked", format!("`{}`", config.checked.value), config.checked.origin),
     ]
 }
 
@@ -281,10 +243,7 @@ mod tests {
             Some(toml),
         ));
         assert!(out.contains("Heap<::wasm_heap::__private::Park>"), "{out}");
-        assert!(
-            out.contains(",0,100).with_cache_blocks(0).with_checked(true)"),
-            "{out}"
-        );
+        assert!(out.contains(",0,100).with_cache_blocks(0).with_checked(true)"), "{out}");
     }
 
     #[test]

@@ -51,16 +51,9 @@ impl Metadata {
 
     /// Parses a manifest's text; `path` is only for messages and tracking.
     pub fn parse(text: &str, path: &Path, errors: &mut Vec<syn::Error>) -> Metadata {
-        let mut meta = Metadata {
-            manifest: Some(path.to_owned()),
-            ..Metadata::default()
-        };
+        let mut meta = Metadata { manifest: Some(path.to_owned()), ..Metadata::default() };
         let fail = |errors: &mut Vec<syn::Error>, key: &str, message: &str| {
-            let key = if key.is_empty() {
-                String::new()
-            } else {
-                format!(" key `{key}`")
-            };
+            let key = if key.is_empty() { String::new() } else { format!(" key `{key}`") };
             errors.push(syn::Error::new(
                 Span::call_site(),
                 format!(
@@ -76,10 +69,8 @@ impl Metadata {
                 return meta;
             }
         };
-        let Some(section) = table
-            .get("package")
-            .and_then(|p| p.get("metadata"))
-            .and_then(|m| m.get("wasm-heap"))
+        let Some(section) =
+            table.get("package").and_then(|p| p.get("metadata")).and_then(|m| m.get("wasm-heap"))
         else {
             return meta;
         };
@@ -116,26 +107,17 @@ const PAGES_FORMS: &str =
 fn pages(value: &Value) -> Result<(u32, u32), String> {
     let written = match value {
         Value::Integer(n) => match u64::try_from(*n) {
-            Ok(n) => PagesValue {
-                min: None,
-                max: n,
-                half_open: false,
-            },
+            Ok(n) => PagesValue { min: None, max: n, half_open: false },
             Err(_) => return Err(format!("{PAGES_FORMS} (got {n})")),
         },
         Value::String(s) => {
             let arg: PagesArg =
                 syn::parse_str(s).map_err(|_| format!("{PAGES_FORMS} (got {s:?})"))?;
             let num = |lit: &syn::LitInt| {
-                lit.base10_parse::<u64>()
-                    .map_err(|_| format!("{PAGES_FORMS} (got {s:?})"))
+                lit.base10_parse::<u64>().map_err(|_| format!("{PAGES_FORMS} (got {s:?})"))
             };
             let min = arg.min.as_ref().map(num).transpose()?;
-            PagesValue {
-                min,
-                max: num(&arg.max)?,
-                half_open: arg.half_open(),
-            }
+            PagesValue { min, max: num(&arg.max)?, half_open: arg.half_open() }
         }
         _ => return Err(PAGES_FORMS.to_owned()),
     };
@@ -166,10 +148,9 @@ fn lock(value: &Value) -> Result<LockKind, String> {
 }
 
 fn cache(value: &Value) -> Result<u32, String> {
-    let n = value
-        .as_integer()
-        .and_then(|n| u64::try_from(n).ok())
-        .ok_or("expected a non-negative integer (blocks per size class per thread; 0 disables the cache)")?;
+    let n = value.as_integer().and_then(|n| u64::try_from(n).ok()).ok_or(
+        "expected a non-negative integer (blocks per size class per thread; 0 disables the cache)",
+    )?;
     valid::cache(n).map_err(|p| p.message)
 }
 
@@ -236,27 +217,14 @@ mod tests {
         );
         assert_eq!(errors.len(), 6, "{errors:?}");
         for e in &errors {
-            assert!(
-                e.starts_with("invalid `[package.metadata.wasm-heap]` key `"),
-                "{e}"
-            );
+            assert!(e.starts_with("invalid `[package.metadata.wasm-heap]` key `"), "{e}");
             assert!(e.contains("in /app/Cargo.toml: "), "{e}");
         }
         assert!(
-            errors
-                .iter()
-                .any(|e| e.contains("key `lock`") && e.contains("unknown lock `mutex`"))
+            errors.iter().any(|e| e.contains("key `lock`") && e.contains("unknown lock `mutex`"))
         );
-        assert!(
-            errors
-                .iter()
-                .any(|e| e.contains("key `classes`") && e.contains("(entry 1)"))
-        );
-        assert!(
-            errors
-                .iter()
-                .any(|e| e.contains("key `colour`") && e.contains("unknown key"))
-        );
+        assert!(errors.iter().any(|e| e.contains("key `classes`") && e.contains("(entry 1)")));
+        assert!(errors.iter().any(|e| e.contains("key `colour`") && e.contains("unknown key")));
         assert!(meta.lock.is_none());
     }
 }

@@ -31,10 +31,7 @@ pub struct Problem {
 
 impl Problem {
     fn new(part: Part, message: impl Into<String>) -> Self {
-        Problem {
-            message: message.into(),
-            part,
-        }
+        Problem { message: message.into(), part }
     }
 }
 
@@ -80,10 +77,9 @@ pub fn pages(value: PagesValue) -> Result<(u32, u32), Problem> {
             Err(Problem::new(part, format!("{} (got {n})", e.message())))
         }
         Err(e @ PagesError::ZeroMax) => Err(Problem::new(Part::Max, e.message())),
-        Err(e @ PagesError::MinAboveMax) => Err(Problem::new(
-            Part::Whole,
-            format!("{}: {min} > {max}", e.message()),
-        )),
+        Err(e @ PagesError::MinAboveMax) => {
+            Err(Problem::new(Part::Whole, format!("{}: {min} > {max}", e.message())))
+        }
     }
 }
 
@@ -94,10 +90,7 @@ pub fn classes(values: &[u64]) -> Result<Vec<u32>, Problem> {
         match u32::try_from(v) {
             Ok(v) => out.push(v),
             Err(_) => {
-                let e = ClassError {
-                    kind: ClassErrorKind::TooLarge,
-                    index,
-                };
+                let e = ClassError { kind: ClassErrorKind::TooLarge, index };
                 return Err(Problem::new(Part::Class(index), e.message()));
             }
         }
@@ -108,12 +101,7 @@ pub fn classes(values: &[u64]) -> Result<Vec<u32>, Problem> {
             let message = match e.kind {
                 ClassErrorKind::TooMany => format!("{} (got {})", e.message(), out.len()),
                 ClassErrorKind::NotAscending => {
-                    format!(
-                        "{} ({} comes after {})",
-                        e.message(),
-                        out[e.index],
-                        out[e.index - 1]
-                    )
+                    format!("{} ({} comes after {})", e.message(), out[e.index], out[e.index - 1])
                 }
                 ClassErrorKind::Duplicate
                 | ClassErrorKind::TooLarge
@@ -122,11 +110,8 @@ pub fn classes(values: &[u64]) -> Result<Vec<u32>, Problem> {
                 }
                 ClassErrorKind::Empty | ClassErrorKind::Zero => e.message().to_owned(),
             };
-            let part = if e.kind == ClassErrorKind::Empty {
-                Part::Whole
-            } else {
-                Part::Class(e.index)
-            };
+            let part =
+                if e.kind == ClassErrorKind::Empty { Part::Whole } else { Part::Class(e.index) };
             Err(Problem::new(part, message))
         }
     }
@@ -137,10 +122,7 @@ pub fn lock(name: &str) -> Result<LockKind, Problem> {
     LockKind::from_name(name).ok_or_else(|| {
         Problem::new(
             Part::Whole,
-            format!(
-                "unknown lock `{name}`; expected one of {}",
-                ast::list(&LockKind::NAMES)
-            ),
+            format!("unknown lock `{name}`; expected one of {}", ast::list(&LockKind::NAMES)),
         )
     })
 }
@@ -208,18 +190,9 @@ pub struct Config {
 
 fn pick<T>(attr: Option<(T, Span)>, meta: Option<T>, default: T) -> Setting<T> {
     match (attr, meta) {
-        (Some((value, span)), _) => Setting {
-            value,
-            origin: Origin::Attribute(span),
-        },
-        (None, Some(value)) => Setting {
-            value,
-            origin: Origin::Metadata,
-        },
-        (None, None) => Setting {
-            value: default,
-            origin: Origin::Default,
-        },
+        (Some((value, span)), _) => Setting { value, origin: Origin::Attribute(span) },
+        (None, Some(value)) => Setting { value, origin: Origin::Metadata },
+        (None, None) => Setting { value: default, origin: Origin::Default },
     }
 }
 
@@ -238,10 +211,7 @@ pub fn resolve(args: &Args, meta: &Metadata, errors: &mut Vec<syn::Error>) -> Co
         let too_big = |span: Span, fail: &mut dyn FnMut(Span, String)| {
             fail(
                 span,
-                format!(
-                    "{} (got a number beyond u64)",
-                    PagesError::AboveAddressSpace.message()
-                ),
+                format!("{} (got a number beyond u64)", PagesError::AboveAddressSpace.message()),
             );
         };
         let min = match &p.min {
@@ -258,11 +228,7 @@ pub fn resolve(args: &Args, meta: &Metadata, errors: &mut Vec<syn::Error>) -> Co
             too_big(p.max.span(), &mut fail);
             return None;
         };
-        match pages(PagesValue {
-            min,
-            max,
-            half_open: p.half_open(),
-        }) {
+        match pages(PagesValue { min, max, half_open: p.half_open() }) {
             Ok(v) => Some((v, pages_span(p))),
             Err(problem) => {
                 match problem.part {
@@ -307,33 +273,24 @@ pub fn resolve(args: &Args, meta: &Metadata, errors: &mut Vec<syn::Error>) -> Co
     });
 
     let cache_attr =
-        args.cache
-            .as_ref()
-            .and_then(|lit| match cache(int::<u64>(lit).unwrap_or(u64::MAX)) {
-                Ok(v) => Some((v, lit.span())),
-                Err(problem) => {
-                    fail(lit.span(), problem.message);
-                    None
-                }
-            });
+        args.cache.as_ref().and_then(|lit| match cache(int::<u64>(lit).unwrap_or(u64::MAX)) {
+            Ok(v) => Some((v, lit.span())),
+            Err(problem) => {
+                fail(lit.span(), problem.message);
+                None
+            }
+        });
 
     let checked_attr = args.checked.as_ref().map(|b| (b.value, b.span));
     errors.extend(spanned_errors);
 
     Config {
-        pages: pick(
-            pages_attr,
-            meta.pages,
-            (DEFAULT_MIN_PAGES, DEFAULT_MAX_PAGES),
-        ),
+        pages: pick(pages_attr, meta.pages, (DEFAULT_MIN_PAGES, DEFAULT_MAX_PAGES)),
         classes: pick(classes_attr, meta.classes.clone(), DEFAULT_CLASSES.to_vec()),
         lock: pick(lock_attr, meta.lock, LockKind::Adaptive),
         cache: pick(cache_attr, meta.cache, DEFAULT_CACHE_BLOCKS),
         checked: pick(checked_attr, meta.checked, false),
-        krate: args
-            .krate
-            .clone()
-            .unwrap_or_else(|| syn::parse_quote!(::wasm_heap)),
+        krate: args.krate.clone().unwrap_or_else(|| syn::parse_quote!(::wasm_heap)),
     }
 }
 
@@ -346,11 +303,7 @@ mod tests {
     use super::*;
 
     fn p(min: Option<u64>, max: u64, half_open: bool) -> Result<(u32, u32), Problem> {
-        pages(PagesValue {
-            min,
-            max,
-            half_open,
-        })
+        pages(PagesValue { min, max, half_open })
     }
 
     #[test]
@@ -385,12 +338,7 @@ mod tests {
     #[test]
     fn locks_and_caches() {
         assert_eq!(lock("park"), Ok(LockKind::Park));
-        assert!(
-            lock("mutex")
-                .unwrap_err()
-                .message
-                .contains("`spin`, `park`, `adaptive`, `none`")
-        );
+        assert!(lock("mutex").unwrap_err().message.contains("`spin`, `park`, `adaptive`, `none`"));
         assert_eq!(cache(0), Ok(0));
         assert_eq!(cache(64), Ok(64));
         assert!(cache(65).is_err());

@@ -65,7 +65,12 @@ impl ThreadCache {
                 owner: AtomicU32::new(owner),
                 next: ptr::null_mut(),
                 requested: AtomicUsize::new(0),
-                magazines: [const { Magazine { len: AtomicU32::new(0), items: UnsafeCell::new([0; MAX_CACHE_BLOCKS as usize]) } }; MAX_CLASSES],
+                magazines: [const {
+                    Magazine {
+                        len: AtomicU32::new(0),
+                        items: UnsafeCell::new([0; MAX_CACHE_BLOCKS as usize]),
+                    }
+                }; MAX_CLASSES],
             });
             &*at
         }
@@ -87,7 +92,10 @@ impl ThreadCache {
         // SAFETY: only the attached thread touches items; `len` is in bounds.
         let item = unsafe { (*mag.items.get())[len as usize] };
         // SAFETY: cached items are non-null block addresses.
-        Some((unsafe { NonNull::new_unchecked((item & !ZERO_TAG) as *mut u8) }, item & ZERO_TAG != 0))
+        Some((
+            unsafe { NonNull::new_unchecked((item & !ZERO_TAG) as *mut u8) },
+            item & ZERO_TAG != 0,
+        ))
     }
 
     /// Caches a block of `class`; false when the magazine already holds `capacity`.

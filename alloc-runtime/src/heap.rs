@@ -45,7 +45,8 @@ pub struct HeapConfig {
 impl HeapConfig {
     /// The default classes, no pages reserved, the whole address space as budget, caches of
     /// 32 blocks per class, unchecked.
-    pub const DEFAULT: HeapConfig = HeapConfig::new(DEFAULT_CLASSES, DEFAULT_MIN_PAGES, DEFAULT_MAX_PAGES);
+    pub const DEFAULT: HeapConfig =
+        HeapConfig::new(DEFAULT_CLASSES, DEFAULT_MIN_PAGES, DEFAULT_MAX_PAGES);
 
     /// A configuration with these classes and page budget. Invalid input fails constant
     /// evaluation with the same message `#[wasm_heap]` gives.
@@ -325,8 +326,8 @@ impl<L: RawLock> Heap<L> {
         locked.take_remote();
         let classes = &self.config.classes;
         // SAFETY: the lock is held.
-        let taken =
-            unsafe { locked.central().spans.take_blocks(&self.pages, classes, class, out) }.unwrap_or(0);
+        let taken = unsafe { locked.central().spans.take_blocks(&self.pages, classes, class, out) }
+            .unwrap_or(0);
         drop(locked);
         let bytes = taken * classes.block_size(class);
         self.note_out(&self.span_bytes_out, bytes);
@@ -679,7 +680,10 @@ unsafe impl<L: RawLock> allocator_api2::alloc::Allocator for &Heap<L> {
         if layout.size() == 0 {
             let dangling = ptr::without_provenance_mut::<u8>(layout.align());
             // SAFETY: an alignment is never zero.
-            return Ok(NonNull::slice_from_raw_parts(unsafe { NonNull::new_unchecked(dangling) }, 0));
+            return Ok(NonNull::slice_from_raw_parts(
+                unsafe { NonNull::new_unchecked(dangling) },
+                0,
+            ));
         }
         NonNull::new(Heap::allocate(self, layout, false))
             .map(|p| NonNull::slice_from_raw_parts(p, layout.size()))

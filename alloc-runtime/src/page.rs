@@ -93,7 +93,12 @@ pub struct PageManager<'m> {
 impl<'m> PageManager<'m> {
     /// A page manager over `memory` that will own between `min_pages` (grown on first use)
     /// and `max_pages`, growing at least `grow_chunk` pages at a time.
-    pub const fn new(memory: &'m Memory, min_pages: usize, max_pages: usize, grow_chunk: usize) -> Self {
+    pub const fn new(
+        memory: &'m Memory,
+        min_pages: usize,
+        max_pages: usize,
+        grow_chunk: usize,
+    ) -> Self {
         Self {
             memory,
             owned: [const { AtomicU64::new(0) }; WORDS],
@@ -288,7 +293,8 @@ impl<'m> PageManager<'m> {
     unsafe fn grow_for(&self, n: usize) -> Result<(), MapError> {
         let size = self.memory.size();
         // Free pages of ours just below the top can join the new ones.
-        let top_free = if size == self.grown_end.load(Relaxed) { self.free_run_below(size) } else { 0 };
+        let top_free =
+            if size == self.grown_end.load(Relaxed) { self.free_run_below(size) } else { 0 };
         let need = n - top_free.min(n - 1);
         let owned = self.owned_pages.load(Relaxed);
         let budget_left = self.max_pages.saturating_sub(owned);

@@ -21,7 +21,6 @@ pub struct RemoteFreeList {
     pending_bytes: AtomicU64,
 }
 
-#[cfg(not(loom))]
 impl Default for RemoteFreeList {
     fn default() -> Self {
         Self::new()

@@ -10,7 +10,9 @@
 use core::ptr::NonNull;
 use core::sync::atomic::{AtomicU16, Ordering::Relaxed};
 
-use wasm_heap_config::{ADDRESS_SPACE_PAGES, MAX_BLOCKS_PER_SPAN, MAX_CLASSES, PAGE_SHIFT, PAGE_SIZE};
+use wasm_heap_config::{
+    ADDRESS_SPACE_PAGES, MAX_BLOCKS_PER_SPAN, MAX_CLASSES, PAGE_SHIFT, PAGE_SIZE,
+};
 
 use crate::page::{MapError, PageManager};
 use crate::size_class::ClassTable;

@@ -1,7 +1,7 @@
 //! The atomics that loom model-checks: under `--cfg loom` they are loom's, otherwise core's.
 //! Only the lock and the remote-free list use these; plain bookkeeping uses core's directly.
 
-#[cfg(loom)]
-pub(crate) use loom::sync::atomic::{AtomicPtr, AtomicU32, AtomicU64};
 #[cfg(not(loom))]
 pub(crate) use core::sync::atomic::{AtomicPtr, AtomicU32, AtomicU64};
+#[cfg(loom)]
+pub(crate) use loom::sync::atomic::{AtomicPtr, AtomicU32, AtomicU64};

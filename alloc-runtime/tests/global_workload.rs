@@ -1,6 +1,7 @@
 //! This heap as the process's `#[global_allocator]`, running a real workload from crates.io:
 //! serde_json building, serializing and re-parsing a multi-megabyte document on several
 //! threads, with the results checked.
+#![cfg(not(loom))]
 
 use serde::{Deserialize, Serialize};
 use wasm_heap::lock::Adaptive;
@@ -27,7 +28,13 @@ fn document(seed: u64, records: usize) -> Vec<Record> {
             tags: (0..i % 7).map(|t| format!("tag{t}")).collect(),
             scores: (0..i % 13).map(|s| (s as f64) * 0.5 + i as f64).collect(),
             nested: (i % 5 == 0).then(|| {
-                Box::new(Record { id: i, name: "inner".into(), tags: vec![], scores: vec![1.0], nested: None })
+                Box::new(Record {
+                    id: i,
+                    name: "inner".into(),
+                    tags: vec![],
+                    scores: vec![1.0],
+                    nested: None,
+                })
             }),
         })
         .collect()

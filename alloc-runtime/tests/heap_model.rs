@@ -2,6 +2,7 @@
 //! layouts (small, large, over-aligned). Live blocks never overlap, alignment holds, zeroed
 //! means zero, realloc keeps contents, every byte written reads back, and everything freed
 //! leaves no bytes requested.
+#![cfg(not(loom))]
 
 use std::alloc::{GlobalAlloc, Layout};
 use std::collections::BTreeMap;
@@ -12,7 +13,8 @@ use wasm_heap::{Heap, HeapConfig};
 
 static CACHED: HeapConfig = HeapConfig::DEFAULT;
 static UNCACHED: HeapConfig = HeapConfig::DEFAULT.with_cache_blocks(0);
-static CHECKED: HeapConfig = HeapConfig::new(&[16, 48, 128, 1024, 4096], 0, 65536).with_checked(true);
+static CHECKED: HeapConfig =
+    HeapConfig::new(&[16, 48, 128, 1024, 4096], 0, 65536).with_checked(true);
 static HEAP_CACHED: Heap<Spin> = Heap::new(&CACHED);
 static HEAP_UNCACHED: Heap<Spin> = Heap::new(&UNCACHED);
 static HEAP_CHECKED: Heap<Spin> = Heap::new(&CHECKED);
@@ -68,7 +70,8 @@ fn run(heap: &Heap<Spin>, ops: Vec<Op>) -> Result<(), TestCaseError> {
             Op::Alloc { size, align_shift, zeroed } => {
                 let layout = Layout::from_size_align(size, 1 << align_shift).unwrap();
                 // SAFETY: nonzero size.
-                let ptr = unsafe { if zeroed { heap.alloc_zeroed(layout) } else { heap.alloc(layout) } };
+                let ptr =
+                    unsafe { if zeroed { heap.alloc_zeroed(layout) } else { heap.alloc(layout) } };
                 prop_assert!(!ptr.is_null(), "out of memory for {:?}", layout);
                 let addr = ptr as usize;
                 prop_assert_eq!(addr % layout.align(), 0, "misaligned {:?}", layout);
@@ -86,7 +89,11 @@ fn run(heap: &Heap<Spin>, ops: Vec<Op>) -> Result<(), TestCaseError> {
                 }
                 let addr = *live.keys().nth(pick % live.len()).unwrap();
                 let l = live.remove(&addr).unwrap();
-                prop_assert!(holds(addr as *mut u8, l.layout.size(), l.tag), "block {:#x} corrupted", addr);
+                prop_assert!(
+                    holds(addr as *mut u8, l.layout.size(), l.tag),
+                    "block {:#x} corrupted",
+                    addr
+                );
                 // SAFETY: allocated by this heap with this layout.
                 unsafe { heap.dealloc(addr as *mut u8, l.layout) };
             }
@@ -104,7 +111,13 @@ fn run(heap: &Heap<Spin>, ops: Vec<Op>) -> Result<(), TestCaseError> {
                 prop_assert_eq!(new as usize % l.layout.align(), 0);
                 prop_assert!(!overlaps(&live, new as usize, size), "overlap after realloc");
                 fill(new, size, l.tag);
-                live.insert(new as usize, Live { layout: Layout::from_size_align(size, l.layout.align()).unwrap(), tag: l.tag });
+                live.insert(
+                    new as usize,
+                    Live {
+                        layout: Layout::from_size_align(size, l.layout.align()).unwrap(),
+                        tag: l.tag,
+                    },
+                );
             }
         }
     }

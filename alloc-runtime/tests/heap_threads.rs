@@ -1,6 +1,7 @@
 //! Threads really contending on one heap, with content checks: every thread fills its blocks
 //! with its own pattern and checks it before freeing; blocks also move to other threads to be
 //! freed there. At the end all memory is accounted for.
+#![cfg(not(loom))]
 
 use std::alloc::{GlobalAlloc, Layout};
 use std::sync::mpsc;
@@ -35,7 +36,12 @@ fn fill(b: &Block) {
 fn check(b: &Block) {
     // SAFETY: as in `fill`.
     let bytes = unsafe { std::slice::from_raw_parts(b.addr as *const u8, b.layout.size()) };
-    assert!(bytes.iter().all(|&x| x == b.pattern), "block {:#x} of {} bytes corrupted", b.addr, b.layout.size());
+    assert!(
+        bytes.iter().all(|&x| x == b.pattern),
+        "block {:#x} of {} bytes corrupted",
+        b.addr,
+        b.layout.size()
+    );
 }
 
 fn rng(seed: &mut u64) -> u64 {
@@ -46,7 +52,8 @@ fn rng(seed: &mut u64) -> u64 {
 }
 
 fn churn<L: RawLock>(heap: &'static Heap<L>, rounds: usize) {
-    let (senders, receivers): (Vec<_>, Vec<_>) = (0..THREADS).map(|_| mpsc::channel::<Block>()).unzip();
+    let (senders, receivers): (Vec<_>, Vec<_>) =
+        (0..THREADS).map(|_| mpsc::channel::<Block>()).unzip();
     let handles: Vec<_> = receivers
         .into_iter()
         .enumerate()
@@ -61,7 +68,11 @@ fn churn<L: RawLock>(heap: &'static Heap<L>, rounds: usize) {
                     // SAFETY: nonzero size.
                     let addr = unsafe { heap.alloc(layout) } as usize;
                     assert_ne!(addr, 0);
-                    let b = Block { addr, layout, pattern: (t as u8).wrapping_mul(31).wrapping_add(round as u8) | 1 };
+                    let b = Block {
+                        addr,
+                        layout,
+                        pattern: (t as u8).wrapping_mul(31).wrapping_add(round as u8) | 1,
+                    };
                     fill(&b);
                     mine.push(b);
                     if mine.len() > 64 {
@@ -179,7 +190,8 @@ fn thread_churn_adopts_orphaned_caches() {
                 thread::spawn(move || {
                     let mut blocks = Vec::new();
                     for i in 0..500 {
-                        let layout = Layout::from_size_align(16 + (i * 37 + t * 11) % 2000, 8).unwrap();
+                        let layout =
+                            Layout::from_size_align(16 + (i * 37 + t * 11) % 2000, 8).unwrap();
                         // SAFETY: nonzero size.
                         let addr = unsafe { CHURN.alloc(layout) } as usize;
                         let b = Block { addr, layout, pattern: (wave * 4 + t) as u8 | 1 };

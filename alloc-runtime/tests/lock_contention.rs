@@ -1,6 +1,7 @@
 //! Real contention: more threads than cores hammer each lock, incrementing a plain
 //! (non-atomic) counter inside the critical section; any break in mutual exclusion loses
 //! increments. Runs natively and in wasmtime (`--target wasm32-wasip1-threads`).
+#![cfg(not(loom))]
 
 use std::cell::UnsafeCell;
 use std::hint::black_box;
@@ -12,11 +13,7 @@ use wasm_heap::lock::{Adaptive, Mutex, Park, RawLock, Spin, describe};
 use wasm_heap::platform;
 
 const THREADS: usize = 8;
-const ITERS: usize = if cfg!(target_family = "wasm") {
-    5_000
-} else {
-    20_000
-};
+const ITERS: usize = if cfg!(target_family = "wasm") { 5_000 } else { 20_000 };
 
 /// A lock and the data it protects.
 struct Guarded<L> {
@@ -48,10 +45,7 @@ fn critical(counter: &UnsafeCell<u64>, i: usize) {
 /// Runs `THREADS` threads doing `ITERS` lock / increment / unlock each, `lock_as(i, lock)`
 /// acquiring for thread `i`; returns the lock, checked for an exact count.
 fn hammer<L: RawLock>(lock_as: impl Fn(usize, &L) + Sync) -> L {
-    let g = Guarded {
-        lock: L::new(),
-        counter: UnsafeCell::new(0),
-    };
+    let g = Guarded { lock: L::new(), counter: UnsafeCell::new(0) };
     let start = Barrier::new(THREADS);
     thread::scope(|s| {
         for t in 0..THREADS {
@@ -70,11 +64,7 @@ fn hammer<L: RawLock>(lock_as: impl Fn(usize, &L) + Sync) -> L {
             });
         }
     });
-    assert_eq!(
-        g.counter.into_inner(),
-        (THREADS * ITERS) as u64,
-        "lost increments"
-    );
+    assert_eq!(g.counter.into_inner(), (THREADS * ITERS) as u64, "lost increments");
     assert!(!g.lock.is_locked());
     assert_eq!(g.lock.owner(), None);
     g.lock
@@ -91,18 +81,11 @@ fn spin_is_exclusive() {
 fn park_is_exclusive_and_really_sleeps() {
     let lock = hammer::<Park>(|_, l| l.lock());
     eprintln!("park: {:?}", describe(&lock));
-    assert!(
-        lock.contended() > 0,
-        "8 threads on few cores never contended?"
-    );
+    assert!(lock.contended() > 0, "8 threads on few cores never contended?");
     if platform::CAN_WAIT {
         assert!(lock.waits() > 0, "Park never slept in platform::wait");
     } else {
-        assert_eq!(
-            lock.waits(),
-            0,
-            "nothing to sleep on, yet waits were counted"
-        );
+        assert_eq!(lock.waits(), 0, "nothing to sleep on, yet waits were counted");
     }
 }
 
@@ -131,11 +114,7 @@ fn adaptive_never_sleeps_on_threads_that_must_not_block() {
     });
     eprintln!("adaptive, no thread may block: {:?}", describe(&lock));
     assert!(lock.contended() > 0);
-    assert_eq!(
-        lock.waits(),
-        0,
-        "a thread that must not block went to sleep"
-    );
+    assert_eq!(lock.waits(), 0, "a thread that must not block went to sleep");
 }
 
 #[test]

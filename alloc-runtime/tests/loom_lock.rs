@@ -32,10 +32,7 @@ struct Shared<L> {
 
 impl<L: RawLock> Shared<L> {
     fn new() -> Arc<Self> {
-        Arc::new(Self {
-            lock: L::new(),
-            value: UnsafeCell::new(0),
-        })
+        Arc::new(Self { lock: L::new(), value: UnsafeCell::new(0) })
     }
 
     /// A critical section loom checks: concurrent access to `value` fails the model.
@@ -139,10 +136,7 @@ fn unlock_wakes_waiter<L: RawLock + 'static>(lock: fn(&L)) {
         assert_eq!(shared.value(), 1);
         assert!(shared.lock.contended() <= 1);
     });
-    assert!(
-        SLEPT.load(Ordering::Relaxed),
-        "no interleaving put the waiter to sleep"
-    );
+    assert!(SLEPT.load(Ordering::Relaxed), "no interleaving put the waiter to sleep");
 }
 
 #[test]

@@ -1,21 +1,34 @@
 //! The page manager against a simple model: random map / unmap (partial, spanning several
 //! runs, foreign ranges) / zeroed maps / foreign grows. After every step: no two live runs
 //! overlap, zeroed runs read zero, external pages are never handed out, counts are exact.
+#![cfg(not(loom))]
 
 use proptest::prelude::*;
+use wasm_heap::PAGE_SIZE;
 use wasm_heap::page::{MapError, PageManager, PageState};
 use wasm_heap::platform::Memory;
-use wasm_heap::PAGE_SIZE;
 
 #[derive(Clone, Debug)]
 enum Op {
-    Map { pages: usize, zeroed: bool },
+    Map {
+        pages: usize,
+        zeroed: bool,
+    },
     /// Unmap `pages` pages starting `offset` pages into the memory (any range at all).
-    Unmap { offset: usize, pages: usize },
+    Unmap {
+        offset: usize,
+        pages: usize,
+    },
     /// Unmap part of a live run: the `skip`th page of run `run` onward, `pages` pages.
-    UnmapPart { run: usize, skip: usize, pages: usize },
+    UnmapPart {
+        run: usize,
+        skip: usize,
+        pages: usize,
+    },
     /// Someone else calls memory.grow.
-    ForeignGrow { pages: usize },
+    ForeignGrow {
+        pages: usize,
+    },
 }
 
 fn op() -> impl Strategy<Value = Op> {
@@ -82,17 +95,25 @@ fn run(ops: Vec<Op>, min_pages: usize, max_pages: usize) -> Result<(), TestCaseE
                         // where tests share one memory).
                         for page in size_before..memory.size() {
                             let s = pm.state(page);
-                            if s == PageState::FreeZeroed || (run.start..run.start + pages).contains(&page) {
+                            if s == PageState::FreeZeroed
+                                || (run.start..run.start + pages).contains(&page)
+                            {
                                 model[page] = Model::FreeZeroed;
                             }
                         }
                         for page in run.start..run.start + pages {
                             prop_assert!(
                                 matches!(model[page], Model::FreeZeroed | Model::FreeDirty),
-                                "page {} handed out while {:?}", page, model[page]
+                                "page {} handed out while {:?}",
+                                page,
+                                model[page]
                             );
                             if zeroed || run.zero {
-                                prop_assert!(page_bytes(&pm, page).iter().all(|&w| w == 0), "page {} not zero", page);
+                                prop_assert!(
+                                    page_bytes(&pm, page).iter().all(|&w| w == 0),
+                                    "page {} not zero",
+                                    page
+                                );
                             }
                             model[page] = Model::InUse;
                             // Dirty it, so a later zeroed map of it must clear it.
@@ -101,8 +122,15 @@ fn run(ops: Vec<Op>, min_pages: usize, max_pages: usize) -> Result<(), TestCaseE
                         runs.push((run.start, pages));
                     }
                     Err(MapError::OverBudget | MapError::OutOfMemory) => {
-                        let free_ours = model.iter().filter(|m| matches!(m, Model::FreeZeroed | Model::FreeDirty)).count();
-                        prop_assert!(pm.owned_pages() + pages > max_pages || free_ours < pages || memory.size() > 2000);
+                        let free_ours = model
+                            .iter()
+                            .filter(|m| matches!(m, Model::FreeZeroed | Model::FreeDirty))
+                            .count();
+                        prop_assert!(
+                            pm.owned_pages() + pages > max_pages
+                                || free_ours < pages
+                                || memory.size() > 2000
+                        );
                     }
                     Err(e) => prop_assert!(false, "{:?}", e),
                 }

@@ -7,16 +7,11 @@ use std::process::{Command, Output};
 /// The target dir this test was built into (`<target>/debug/deps/fixtures-*`).
 fn target_dir() -> PathBuf {
     let exe = std::env::current_exe().unwrap();
-    exe.ancestors()
-        .nth(3)
-        .expect("test binary under <target>/<profile>/deps")
-        .to_owned()
+    exe.ancestors().nth(3).expect("test binary under <target>/<profile>/deps").to_owned()
 }
 
 fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("fixtures")
-        .join(name)
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures").join(name)
 }
 
 /// Runs `cargo <args>` on a fixture; its lock file is seeded from the workspace's so the nested
@@ -72,23 +67,11 @@ fn bad_metadata_is_an_error_naming_key_and_path() {
             "pages",
             "expected an integer N (at most N pages) or a string \"MIN..=MAX\" or \"MIN..MAX\"",
         ),
-        (
-            "classes",
-            "size classes must be listed in ascending order (8 comes after 16) (entry 1)",
-        ),
-        (
-            "lock",
-            "unknown lock `mutex`; expected one of `spin`, `park`, `adaptive`, `none`",
-        ),
-        (
-            "cache",
-            "at most 64 blocks per size class may be cached per thread",
-        ),
+        ("classes", "size classes must be listed in ascending order (8 comes after 16) (entry 1)"),
+        ("lock", "unknown lock `mutex`; expected one of `spin`, `park`, `adaptive`, `none`"),
+        ("cache", "at most 64 blocks per size class may be cached per thread"),
         ("checked", "expected `true` or `false`"),
-        (
-            "colour",
-            "unknown key; expected one of `pages`, `classes`, `lock`, `cache`, `checked`",
-        ),
+        ("colour", "unknown key; expected one of `pages`, `classes`, `lock`, `cache`, `checked`"),
     ] {
         let want = format!(
             "error: invalid `[package.metadata.wasm-heap]` key `{key}` in {manifest}: {what}"
@@ -118,10 +101,7 @@ fn lock_none_is_refused_with_atomics() {
         eprintln!("skipped: {target} is not installed");
         return;
     }
-    assert!(
-        !out.status.success(),
-        "lock = none must not build with atomics"
-    );
+    assert!(!out.status.success(), "lock = none must not build with atomics");
     let want = "`lock = none` does no synchronization, but this build has threads (a `*-threads` target or `+atomics`); use `lock = adaptive`, `park` or `spin`";
     assert!(err.contains(want), "{err}");
     // Spanned on the `none` token.

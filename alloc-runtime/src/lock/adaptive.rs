@@ -31,11 +31,7 @@ impl Adaptive {
     /// [`thread::may_block`] says. [`RawLock::lock`] is `lock_with(thread::may_block())`.
     #[inline]
     pub fn lock_with(&self, may_block: bool) {
-        if self
-            .state
-            .compare_exchange(UNLOCKED, LOCKED, Acquire, Relaxed)
-            .is_err()
-        {
+        if self.state.compare_exchange(UNLOCKED, LOCKED, Acquire, Relaxed).is_err() {
             self.lock_slow(may_block);
         }
         self.diag.acquired();
@@ -57,28 +53,18 @@ impl Adaptive {
 // type's documentation.
 unsafe impl RawLock for Adaptive {
     #[cfg(not(loom))]
-    const INIT: Self = Self {
-        state: AtomicU32::new(UNLOCKED),
-        diag: Diag::new(),
-    };
+    const INIT: Self = Self { state: AtomicU32::new(UNLOCKED), diag: Diag::new() };
 
     const KIND: LockKind = LockKind::Adaptive;
 
     #[cfg(loom)]
     fn new() -> Self {
-        Self {
-            state: AtomicU32::new(UNLOCKED),
-            diag: Diag::new(),
-        }
+        Self { state: AtomicU32::new(UNLOCKED), diag: Diag::new() }
     }
 
     #[inline]
     fn lock(&self) {
-        if self
-            .state
-            .compare_exchange(UNLOCKED, LOCKED, Acquire, Relaxed)
-            .is_err()
-        {
+        if self.state.compare_exchange(UNLOCKED, LOCKED, Acquire, Relaxed).is_err() {
             // Asked only on the slow path: the thread-local read costs nothing uncontended.
             self.lock_slow(thread::may_block());
         }
@@ -87,10 +73,7 @@ unsafe impl RawLock for Adaptive {
 
     #[inline]
     fn try_lock(&self) -> bool {
-        let ok = self
-            .state
-            .compare_exchange(UNLOCKED, LOCKED, Acquire, Relaxed)
-            .is_ok();
+        let ok = self.state.compare_exchange(UNLOCKED, LOCKED, Acquire, Relaxed).is_ok();
         if ok {
             self.diag.acquired();
         }

@@ -120,14 +120,7 @@ pub unsafe trait RawLock: Sync + Send + Sized {
             }
             backoff.snooze();
         }
-        if self.try_lock() {
-            Ok(())
-        } else {
-            Err(Stuck {
-                owner: self.owner(),
-                spins,
-            })
-        }
+        if self.try_lock() { Ok(()) } else { Err(Stuck { owner: self.owner(), spins }) }
     }
 }
 
@@ -143,16 +136,10 @@ pub struct Stuck {
 impl fmt::Display for Stuck {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.owner {
-            Some(owner) => write!(
-                f,
-                "lock still held by thread {owner} after {} spins",
-                self.spins
-            ),
-            None => write!(
-                f,
-                "lock still held (owner unknown) after {} spins",
-                self.spins
-            ),
+            Some(owner) => {
+                write!(f, "lock still held by thread {owner} after {} spins", self.spins)
+            }
+            None => write!(f, "lock still held (owner unknown) after {} spins", self.spins),
         }
     }
 }
@@ -194,11 +181,7 @@ pub(crate) struct Diag {
 
 impl Diag {
     pub(crate) const fn new() -> Self {
-        Self {
-            owner: AtomicU32::new(0),
-            waits: AtomicU64::new(0),
-            contended: AtomicU64::new(0),
-        }
+        Self { owner: AtomicU32::new(0), waits: AtomicU64::new(0), contended: AtomicU64::new(0) }
     }
 
     /// Call right after acquiring.
@@ -277,23 +260,13 @@ impl<'a, L: RawLock> LockGuard<'a, L> {
     #[inline]
     pub fn new(lock: &'a L) -> Self {
         lock.lock();
-        Self {
-            lock,
-            _not_send: PhantomData,
-        }
+        Self { lock, _not_send: PhantomData }
     }
 
     /// Acquires `lock` if it is free right now ([`RawLock::try_lock`]).
     #[inline]
     pub fn try_new(lock: &'a L) -> Option<Self> {
-        if lock.try_lock() {
-            Some(Self {
-                lock,
-                _not_send: PhantomData,
-            })
-        } else {
-            None
-        }
+        if lock.try_lock() { Some(Self { lock, _not_send: PhantomData }) } else { None }
     }
 }
 
@@ -308,9 +281,7 @@ impl<L: RawLock> Drop for LockGuard<'_, L> {
 
 impl<L: RawLock> fmt::Debug for LockGuard<'_, L> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("LockGuard")
-            .field("lock", &describe(self.lock))
-            .finish()
+        f.debug_struct("LockGuard").field("lock", &describe(self.lock)).finish()
     }
 }
 
@@ -330,19 +301,13 @@ impl<L: RawLock, T> Mutex<L, T> {
     #[cfg(not(loom))]
     #[inline]
     pub const fn new(value: T) -> Self {
-        Self {
-            raw: L::INIT,
-            value: UnsafeCell::new(value),
-        }
+        Self { raw: L::INIT, value: UnsafeCell::new(value) }
     }
 
     /// An unlocked mutex holding `value` (not `const` under loom).
     #[cfg(loom)]
     pub fn new(value: T) -> Self {
-        Self {
-            raw: L::new(),
-            value: UnsafeCell::new(value),
-        }
+        Self { raw: L::new(), value: UnsafeCell::new(value) }
     }
 
     /// The protected value.
@@ -357,20 +322,14 @@ impl<L: RawLock, T: ?Sized> Mutex<L, T> {
     #[inline]
     pub fn lock(&self) -> MutexGuard<'_, L, T> {
         self.raw.lock();
-        MutexGuard {
-            mutex: self,
-            _not_send: PhantomData,
-        }
+        MutexGuard { mutex: self, _not_send: PhantomData }
     }
 
     /// Locks if the lock is free right now.
     #[inline]
     pub fn try_lock(&self) -> Option<MutexGuard<'_, L, T>> {
         if self.raw.try_lock() {
-            Some(MutexGuard {
-                mutex: self,
-                _not_send: PhantomData,
-            })
+            Some(MutexGuard { mutex: self, _not_send: PhantomData })
         } else {
             None
         }
@@ -381,10 +340,7 @@ impl<L: RawLock, T: ?Sized> Mutex<L, T> {
     #[inline]
     pub fn try_lock_for_spins(&self, spins: u32) -> Result<MutexGuard<'_, L, T>, Stuck> {
         self.raw.try_lock_for_spins(spins)?;
-        Ok(MutexGuard {
-            mutex: self,
-            _not_send: PhantomData,
-        })
+        Ok(MutexGuard { mutex: self, _not_send: PhantomData })
     }
 
     /// The value, through an exclusive borrow (no locking needed).
@@ -403,9 +359,7 @@ impl<L: RawLock, T: ?Sized> Mutex<L, T> {
 impl<L: RawLock, T: ?Sized> fmt::Debug for Mutex<L, T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         // The value is not shown: printing it would mean locking, which may wait.
-        f.debug_struct("Mutex")
-            .field("lock", &describe(&self.raw))
-            .finish_non_exhaustive()
+        f.debug_struct("Mutex").field("lock", &describe(&self.raw)).finish_non_exhaustive()
     }
 }
 

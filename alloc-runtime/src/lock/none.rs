@@ -42,10 +42,7 @@ unsafe impl RawLock for NoLock {
     #[cfg(not(loom))]
     const INIT: Self = {
         assert!(!platform::WASM_THREADS, "{}", SHARED_MEMORY_ERROR);
-        Self {
-            held: AtomicBool::new(false),
-            diag: Diag::new(),
-        }
+        Self { held: AtomicBool::new(false), diag: Diag::new() }
     };
 
     const KIND: LockKind = LockKind::None;
@@ -53,10 +50,7 @@ unsafe impl RawLock for NoLock {
     #[cfg(loom)]
     fn new() -> Self {
         let _ = SHARED_MEMORY_ERROR;
-        Self {
-            held: AtomicBool::new(false),
-            diag: Diag::new(),
-        }
+        Self { held: AtomicBool::new(false), diag: Diag::new() }
     }
 
     #[inline]

@@ -93,28 +93,18 @@ impl Park {
 // set it to 2 first, so the unlock they wait for sees 2 and wakes one (no lost wake-up).
 unsafe impl RawLock for Park {
     #[cfg(not(loom))]
-    const INIT: Self = Self {
-        state: AtomicU32::new(UNLOCKED),
-        diag: Diag::new(),
-    };
+    const INIT: Self = Self { state: AtomicU32::new(UNLOCKED), diag: Diag::new() };
 
     const KIND: LockKind = LockKind::Park;
 
     #[cfg(loom)]
     fn new() -> Self {
-        Self {
-            state: AtomicU32::new(UNLOCKED),
-            diag: Diag::new(),
-        }
+        Self { state: AtomicU32::new(UNLOCKED), diag: Diag::new() }
     }
 
     #[inline]
     fn lock(&self) {
-        if self
-            .state
-            .compare_exchange(UNLOCKED, LOCKED, Acquire, Relaxed)
-            .is_err()
-        {
+        if self.state.compare_exchange(UNLOCKED, LOCKED, Acquire, Relaxed).is_err() {
             self.lock_slow();
         }
         self.diag.acquired();
@@ -122,10 +112,7 @@ unsafe impl RawLock for Park {
 
     #[inline]
     fn try_lock(&self) -> bool {
-        let ok = self
-            .state
-            .compare_exchange(UNLOCKED, LOCKED, Acquire, Relaxed)
-            .is_ok();
+        let ok = self.state.compare_exchange(UNLOCKED, LOCKED, Acquire, Relaxed).is_ok();
         if ok {
             self.diag.acquired();
         }

@@ -36,9 +36,7 @@ pub(super) fn lock_spinning(state: &AtomicU32) {
     let backoff = Backoff::new();
     loop {
         if state.load(Relaxed) == UNLOCKED
-            && state
-                .compare_exchange(UNLOCKED, LOCKED, Acquire, Relaxed)
-                .is_ok()
+            && state.compare_exchange(UNLOCKED, LOCKED, Acquire, Relaxed).is_ok()
         {
             return;
         }
@@ -58,28 +56,18 @@ impl Spin {
 // only in `unlock` by the holder, with Release; every acquisition is Acquire.
 unsafe impl RawLock for Spin {
     #[cfg(not(loom))]
-    const INIT: Self = Self {
-        state: AtomicU32::new(UNLOCKED),
-        diag: Diag::new(),
-    };
+    const INIT: Self = Self { state: AtomicU32::new(UNLOCKED), diag: Diag::new() };
 
     const KIND: LockKind = LockKind::Spin;
 
     #[cfg(loom)]
     fn new() -> Self {
-        Self {
-            state: AtomicU32::new(UNLOCKED),
-            diag: Diag::new(),
-        }
+        Self { state: AtomicU32::new(UNLOCKED), diag: Diag::new() }
     }
 
     #[inline]
     fn lock(&self) {
-        if self
-            .state
-            .compare_exchange(UNLOCKED, LOCKED, Acquire, Relaxed)
-            .is_err()
-        {
+        if self.state.compare_exchange(UNLOCKED, LOCKED, Acquire, Relaxed).is_err() {
             self.lock_slow();
         }
         self.diag.acquired();
@@ -87,10 +75,7 @@ unsafe impl RawLock for Spin {
 
     #[inline]
     fn try_lock(&self) -> bool {
-        let ok = self
-            .state
-            .compare_exchange(UNLOCKED, LOCKED, Acquire, Relaxed)
-            .is_ok();
+        let ok = self.state.compare_exchange(UNLOCKED, LOCKED, Acquire, Relaxed).is_ok();
         if ok {
             self.diag.acquired();
         }

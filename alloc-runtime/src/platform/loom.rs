@@ -52,10 +52,7 @@ fn key(atomic: &AtomicU32) -> usize {
 
 /// Sleeps while `*atomic == expected`, until [`wake_one`] picks this thread.
 pub fn wait(atomic: &AtomicU32, expected: u32) {
-    assert!(
-        !NO_WAIT.with(Cell::get),
-        "platform::wait on a thread that must not block"
-    );
+    assert!(!NO_WAIT.with(Cell::get), "platform::wait on a thread that must not block");
     let futex = &*FUTEX;
     let mut queue = futex.queue.lock().unwrap();
     // Checked under the queue mutex, which `wake_one` also takes: the compare-and-sleep is

@@ -36,7 +36,10 @@ impl Memory {
     #[cfg(feature = "std")]
     pub fn scratch(max_pages: usize) -> &'static Memory {
         extern crate std;
-        std::boxed::Box::leak(std::boxed::Box::new(Memory { max_pages, grown: AtomicUsize::new(0) }))
+        std::boxed::Box::leak(std::boxed::Box::new(Memory {
+            max_pages,
+            grown: AtomicUsize::new(0),
+        }))
     }
 
     /// Address of page 0.

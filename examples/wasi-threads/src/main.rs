@@ -52,7 +52,8 @@ fn main() {
     let threads: u8 = std::env::args().nth(1).and_then(|a| a.parse().ok()).unwrap_or(8);
     let rounds: usize = std::env::args().nth(2).and_then(|a| a.parse().ok()).unwrap_or(50_000);
     let start = Instant::now();
-    let handles: Vec<_> = (0..threads).map(|t| std::thread::spawn(move || churn(t, rounds))).collect();
+    let handles: Vec<_> =
+        (0..threads).map(|t| std::thread::spawn(move || churn(t, rounds))).collect();
     let (mut ops, mut bad) = (0, 0);
     for h in handles {
         let (o, b) = h.join().expect("worker panicked");
@@ -62,7 +63,10 @@ fn main() {
     let secs = start.elapsed().as_secs_f64();
     // ANCHOR: stats
     let s = HEAP.stats();
-    println!("threads: {threads}, alloc+free: {ops} in {secs:.2} s ({:.2} M/s)", ops as f64 / secs / 1e6);
+    println!(
+        "threads: {threads}, alloc+free: {ops} in {secs:.2} s ({:.2} M/s)",
+        ops as f64 / secs / 1e6
+    );
     println!(
         "heap: {} pages in use, {} free-zeroed, {} free-dirty, {} external; peak {} KiB; {} caches; lock waits {}",
         s.pages_in_use,
