@@ -34,11 +34,7 @@ options:
 
 fn parse_list(v: &str) -> Vec<usize> {
     v.split(',')
-        .map(|x| {
-            x.trim()
-                .parse()
-                .unwrap_or_else(|_| die(&format!("not a number: {x:?}")))
-        })
+        .map(|x| x.trim().parse().unwrap_or_else(|_| die(&format!("not a number: {x:?}"))))
         .collect()
 }
 
@@ -49,21 +45,15 @@ fn die(msg: &str) -> ! {
 
 fn main() {
     let mut args = std::env::args().skip(1);
-    let mut settings = Settings {
-        secs: 1.0,
-        threads: vec![1, 4, 16],
-        consumers: vec![1, 4],
-        seed: 0x5EED,
-    };
+    let mut settings =
+        Settings { secs: 1.0, threads: vec![1, 4, 16], consumers: vec![1, 4], seed: 0x5EED };
     let mut work: Vec<String> = Vec::new();
     let mut peer_filter: Option<String> = None;
     let mut out_path: Option<String> = None;
     let mut notes: Vec<String> = Vec::new();
     while let Some(a) = args.next() {
-        let mut val = |name: &str| {
-            args.next()
-                .unwrap_or_else(|| die(&format!("{name} needs a value")))
-        };
+        let mut val =
+            |name: &str| args.next().unwrap_or_else(|| die(&format!("{name} needs a value")));
         match a.as_str() {
             "--peers" => peer_filter = Some(val("--peers")),
             "--secs" => settings.secs = val("--secs").parse().unwrap_or_else(|_| die("bad --secs")),

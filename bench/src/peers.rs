@@ -20,9 +20,7 @@ pub struct Peer {
 
 impl core::fmt::Debug for Peer {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.debug_struct("Peer")
-            .field("name", &self.name)
-            .finish_non_exhaustive()
+        f.debug_struct("Peer").field("name", &self.name).finish_non_exhaustive()
     }
 }
 
@@ -295,11 +293,7 @@ pub fn all() -> Vec<Peer> {
 pub fn select(filter: Option<&str>) -> Vec<Peer> {
     let all = all();
     let Some(filter) = filter else { return all };
-    let wanted: Vec<&str> = filter
-        .split(',')
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .collect();
+    let wanted: Vec<&str> = filter.split(',').map(str::trim).filter(|s| !s.is_empty()).collect();
     for w in &wanted {
         let ok = all.iter().any(|p| match w.strip_suffix('*') {
             Some(prefix) => p.name.starts_with(prefix),

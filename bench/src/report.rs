@@ -31,25 +31,24 @@ impl Out {
     ) {
         let better = |a: f64, b: f64| if higher_is_better { a > b } else { a < b };
         let pick = |wh: bool| {
-            rows.iter()
-                .filter(|(n, v)| n.starts_with("wh-") == wh && *v > 0.0)
-                .fold(None::<(&str, f64)>, |acc, &(n, v)| match acc {
+            rows.iter().filter(|(n, v)| n.starts_with("wh-") == wh && *v > 0.0).fold(
+                None::<(&str, f64)>,
+                |acc, &(n, v)| match acc {
                     Some((_, bv)) if !better(v, bv) => acc,
                     _ => Some((n, v)),
-                })
+                },
+            )
         };
         let (Some((wn, wv)), Some((on, ov))) = (pick(true), pick(false)) else {
             return;
         };
         let fmt = |v: f64| {
-            if higher_is_better {
-                rate(v)
-            } else {
-                dur_ns(v as u64)
-            }
+            if higher_is_better { rate(v) } else { dur_ns(v as u64) }
         };
         let factor = if higher_is_better { wv / ov } else { ov / wv };
-        let verdict = if factor >= 1.0 {
+        let verdict = if (0.97..=1.03).contains(&factor) {
+            "about even (within 3 %)".to_owned()
+        } else if factor >= 1.0 {
             format!("wasm-heap {factor:.2}× better")
         } else {
             format!("wasm-heap {:.2}× worse", 1.0 / factor)
@@ -68,13 +67,8 @@ impl Out {
         if self.summary.is_empty() {
             return;
         }
-        let mut t = Table::new(&[
-            "workload",
-            "metric",
-            "best wasm-heap",
-            "best other peer",
-            "verdict",
-        ]);
+        let mut t =
+            Table::new(&["workload", "metric", "best wasm-heap", "best other peer", "verdict"]);
         for r in core::mem::take(&mut self.summary) {
             t.row(r);
         }
@@ -94,10 +88,7 @@ pub struct Table {
 
 impl Table {
     pub fn new(headers: &[&str]) -> Self {
-        Table {
-            headers: headers.iter().map(|s| (*s).to_owned()).collect(),
-            rows: Vec::new(),
-        }
+        Table { headers: headers.iter().map(|s| (*s).to_owned()).collect(), rows: Vec::new() }
     }
 
     pub fn row(&mut self, cells: Vec<String>) {
@@ -160,11 +151,7 @@ pub fn slowdown_rate(value: f64, best: f64) -> String {
 /// How many times worse than the best, for a lower-is-better number (1.00 = best).
 pub fn slowdown_time(value: f64, best: f64) -> String {
     if best <= 0.0 {
-        return if value <= 0.0 {
-            "1.00".into()
-        } else {
-            "–".into()
-        };
+        return if value <= 0.0 { "1.00".into() } else { "–".into() };
     }
     fmt_ratio(value / best)
 }

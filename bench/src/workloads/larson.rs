@@ -41,11 +41,8 @@ pub fn run(peers: &[Peer], s: &Settings, out: &mut Out) {
             .into_iter()
             .map(|reps| {
                 let locks = sum_locks(reps.iter().map(|r| r.1));
-                let (med, spread) = median_spread(
-                    reps.iter()
-                        .map(|((ops, secs), _)| *ops as f64 / secs)
-                        .collect(),
-                );
+                let (med, spread) =
+                    median_spread(reps.iter().map(|((ops, secs), _)| *ops as f64 / secs).collect());
                 (med, spread, locks)
             })
             .collect();
@@ -57,20 +54,10 @@ pub fn run(peers: &[Peer], s: &Settings, out: &mut Out) {
             "range",
             "lock contended / waits",
         ]);
-        let med: Vec<(&str, f64)> = peers
-            .iter()
-            .zip(&rows)
-            .map(|(p, r)| (p.name, r.0))
-            .collect();
+        let med: Vec<(&str, f64)> = peers.iter().zip(&rows).map(|(p, r)| (p.name, r.0)).collect();
         out.summarize(format!("larson T={t}"), "ops/s (median)", &med, true);
         for (p, (v, spread, locks)) in peers.iter().zip(rows) {
-            table.row(vec![
-                p.name.to_owned(),
-                rate(v),
-                slowdown_rate(v, best),
-                spread,
-                locks,
-            ]);
+            table.row(vec![p.name.to_owned(), rate(v), slowdown_rate(v, best), spread, locks]);
         }
         out.line("");
         out.line(format!("### larson, T = {t}"));

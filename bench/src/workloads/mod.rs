@@ -76,14 +76,7 @@ pub fn interleaved<'p, R>(
 pub fn median_spread(mut v: Vec<f64>) -> (f64, String) {
     v.sort_by(f64::total_cmp);
     let med = v[v.len() / 2];
-    (
-        med,
-        format!(
-            "{}–{}",
-            crate::report::rate(v[0]),
-            crate::report::rate(v[v.len() - 1])
-        ),
-    )
+    (med, format!("{}–{}", crate::report::rate(v[0]), crate::report::rate(v[v.len() - 1])))
 }
 
 /// Lock counter deltas of `peer` over `f`.
@@ -109,9 +102,5 @@ pub fn sum_locks(v: impl Iterator<Item = Option<(u64, u64)>>) -> String {
         c += a;
         w += b;
     }
-    if any {
-        format!("{c} / {w}")
-    } else {
-        "–".into()
-    }
+    if any { format!("{c} / {w}") } else { "–".into() }
 }

@@ -32,9 +32,7 @@ struct LinearScan {
 
 impl LinearScan {
     fn new(pages: usize) -> Self {
-        LinearScan {
-            in_use: vec![false; pages],
-        }
+        LinearScan { in_use: vec![false; pages] }
     }
 }
 
@@ -78,9 +76,7 @@ mod wh {
     impl Wh {
         pub fn new() -> Self {
             let memory = Memory::scratch(PAGES);
-            Wh {
-                pm: Box::new(PageManager::new(memory, PAGES, PAGES, PAGES)),
-            }
+            Wh { pm: Box::new(PageManager::new(memory, PAGES, PAGES, PAGES)) }
         }
     }
 
@@ -112,11 +108,7 @@ struct Outcome {
 
 /// Run size: three in four are 1..=4 pages (spans), one in four 5..=64 (large blocks).
 fn run_len(rng: &mut Rng) -> usize {
-    if rng.below(4) == 0 {
-        rng.range(5, 64)
-    } else {
-        rng.range(1, 4)
-    }
+    if rng.below(4) == 0 { rng.range(5, 64) } else { rng.range(1, 4) }
 }
 
 fn steady(table: &mut dyn PageTable, pages: usize, pct: usize, s: &Settings, secs: f64) -> Outcome {
@@ -172,9 +164,7 @@ fn steady(table: &mut dyn PageTable, pages: usize, pct: usize, s: &Settings, sec
 
 #[allow(clippy::vec_init_then_push)] // pushes depend on cfgs
 pub fn run(s: &Settings, out: &mut Out) {
-    out.line(format!(
-        "## pages: page manager map/unmap at steady occupancy of {PAGES} pages"
-    ));
+    out.line(format!("## pages: page manager map/unmap at steady occupancy of {PAGES} pages"));
     out.line("");
     out.line(format!(
         "Each op maps a run (when below the target occupancy) or unmaps a random live run. Runs: \
@@ -210,10 +200,7 @@ pub fn run(s: &Settings, out: &mut Out) {
             .iter_mut()
             .map(|t| (t.name(), steady(t.as_mut(), PAGES, pct, s, secs)))
             .collect();
-        let best = results
-            .iter()
-            .map(|(_, o)| o.ops as f64 / o.secs)
-            .fold(0.0, f64::max);
+        let best = results.iter().map(|(_, o)| o.ops as f64 / o.secs).fold(0.0, f64::max);
         if results.len() == 2 {
             let (a, b) = (&results[0].1, &results[1].1);
             let (ra, rb) = (a.ops as f64 / a.secs, b.ops as f64 / b.secs);

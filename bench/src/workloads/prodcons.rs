@@ -87,20 +87,10 @@ pub fn run(peers: &[Peer], s: &Settings, out: &mut Out) {
             "range",
             "lock contended / waits",
         ]);
-        let med: Vec<(&str, f64)> = peers
-            .iter()
-            .zip(&rows)
-            .map(|(p, r)| (p.name, r.0))
-            .collect();
+        let med: Vec<(&str, f64)> = peers.iter().zip(&rows).map(|(p, r)| (p.name, r.0)).collect();
         out.summarize(format!("prodcons C={c}"), "blocks/s (median)", &med, true);
         for (p, (v, spread, locks)) in peers.iter().zip(rows) {
-            table.row(vec![
-                p.name.to_owned(),
-                rate(v),
-                slowdown_rate(v, best),
-                spread,
-                locks,
-            ]);
+            table.row(vec![p.name.to_owned(), rate(v), slowdown_rate(v, best), spread, locks]);
         }
         out.line("");
         out.line(format!(

@@ -39,12 +39,7 @@ pub fn run(peers: &[Peer], s: &Settings, out: &mut Out) {
             .into_iter()
             .zip(peers)
             .map(|(reps, p)| {
-                let mut all = Result {
-                    worker_ops: 0,
-                    secs: 0.0,
-                    batches: Vec::new(),
-                    lock: None,
-                };
+                let mut all = Result { worker_ops: 0, secs: 0.0, batches: Vec::new(), lock: None };
                 for r in reps {
                     all.worker_ops += r.worker_ops;
                     all.secs += r.secs;
@@ -58,18 +53,10 @@ pub fn run(peers: &[Peer], s: &Settings, out: &mut Out) {
                 (p, all)
             })
             .collect();
-        let best_ops = results
-            .iter()
-            .map(|(_, r)| r.worker_ops as f64 / r.secs)
-            .fold(0.0, f64::max);
-        let p50s: Vec<u64> = results
-            .iter()
-            .map(|(_, r)| percentile(&r.batches, 50.0))
-            .collect();
-        let p99s: Vec<u64> = results
-            .iter()
-            .map(|(_, r)| percentile(&r.batches, 99.0))
-            .collect();
+        let best_ops =
+            results.iter().map(|(_, r)| r.worker_ops as f64 / r.secs).fold(0.0, f64::max);
+        let p50s: Vec<u64> = results.iter().map(|(_, r)| percentile(&r.batches, 50.0)).collect();
+        let p99s: Vec<u64> = results.iter().map(|(_, r)| percentile(&r.batches, 99.0)).collect();
         let best_p50 = p50s.iter().copied().filter(|&x| x > 0).min().unwrap_or(0) as f64;
         let best_p99 = p99s.iter().copied().filter(|&x| x > 0).min().unwrap_or(0) as f64;
         let mut table = Table::new(&[
@@ -100,22 +87,13 @@ pub fn run(peers: &[Peer], s: &Settings, out: &mut Out) {
             ]);
         }
         let names: Vec<&str> = results.iter().map(|(p, _)| p.name).collect();
-        let ops: Vec<(&str, f64)> = results
-            .iter()
-            .map(|(p, r)| (p.name, r.worker_ops as f64 / r.secs))
-            .collect();
+        let ops: Vec<(&str, f64)> =
+            results.iter().map(|(p, r)| (p.name, r.worker_ops as f64 / r.secs)).collect();
         out.summarize(format!("seed T={t}"), "worker ops/s", &ops, true);
-        let p99: Vec<(&str, f64)> = names
-            .iter()
-            .zip(&p99s)
-            .map(|(n, v)| (*n, *v as f64))
-            .collect();
+        let p99: Vec<(&str, f64)> = names.iter().zip(&p99s).map(|(n, v)| (*n, *v as f64)).collect();
         out.summarize(format!("seed T={t}"), "main batch p99", &p99, false);
         out.line("");
-        out.line(format!(
-            "### seed, T = {t} worker thread{}",
-            if t == 1 { "" } else { "s" }
-        ));
+        out.line(format!("### seed, T = {t} worker thread{}", if t == 1 { "" } else { "s" }));
         out.line("");
         out.line(table.render());
     }
@@ -144,11 +122,7 @@ fn one(peer: &Peer, threads: usize, s: &Settings) -> Result {
             ops += o;
             secs = secs.max(el);
         }
-        (
-            ops,
-            secs.max(start.elapsed().as_secs_f64().min(dur.as_secs_f64())),
-            batches,
-        )
+        (ops, secs.max(start.elapsed().as_secs_f64().min(dur.as_secs_f64())), batches)
     });
     peer.thread_exit();
     batches.sort_unstable();
@@ -156,12 +130,7 @@ fn one(peer: &Peer, threads: usize, s: &Settings) -> Result {
         (Some((c0, w0)), Some((c1, w1))) => Some((c1.saturating_sub(c0), w1.saturating_sub(w0))),
         _ => None,
     };
-    Result {
-        worker_ops,
-        secs,
-        batches,
-        lock,
-    }
+    Result { worker_ops, secs, batches, lock }
 }
 
 /// Returns (ops, seconds from its own start to its stop).
