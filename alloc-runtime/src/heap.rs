@@ -475,7 +475,7 @@ impl<L: RawLock> Heap<L> {
         let locked = self.locked();
         if self.config.checked {
             // SAFETY: the lock is held (span pages are only changed under it).
-            let is_span = unsafe { (*self.central.get()).spans.is_span_page(start) };
+            let is_span = unsafe { (*self.central.get()).spans.is_span_page(&self.pages, start) };
             let aligned = self.pages.address(start) == block as usize;
             if is_span || !aligned || !self.pages.is_in_use(start, n) {
                 drop(locked);

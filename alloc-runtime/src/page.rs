@@ -11,10 +11,21 @@
 //!
 //! Bits are atomics so [`PageManager::state`] and the counters can be read while another
 //! thread allocates; every change happens under the heap's lock (the `unsafe` methods).
+//!
+//! The tables (the bitmaps and a 16-bit tag per page, which the heap uses as its page -> span
+//! map) live in pages the manager grows for itself on first use, not in the heap's static: a
+//! static holding them would put ~150 KiB of zeros into every module's data section. Fresh
+//! pages read zero, and all-zero tables are valid empty ones.
 
-use core::sync::atomic::{AtomicU64, AtomicUsize, Ordering::Relaxed};
+use core::ops::Range;
+use core::sync::atomic::{
+    AtomicPtr, AtomicU16, AtomicU64, AtomicUsize,
+    Ordering::{Acquire, Relaxed, Release},
+};
 
 use wasm_heap_config::{ADDRESS_SPACE_PAGES, PAGE_SHIFT, PAGE_SIZE};
+
+use core::ptr;
 
 use crate::platform::Memory;
 
@@ -70,15 +81,34 @@ pub struct PageCounts {
     pub external: usize,
 }
 
-/// The page table of one heap. See the module docs.
-#[derive(Debug)]
-pub struct PageManager<'m> {
-    memory: &'m Memory,
+/// The page tables, in pages of their own (see the module docs).
+struct Tables {
     owned: [AtomicU64; WORDS],
     free: [AtomicU64; WORDS],
     dirty: [AtomicU64; WORDS],
     /// Bit `w` set when `free[w] != 0`.
     nonempty: [AtomicU64; SUMMARY_WORDS],
+    /// A tag per page for the manager's user (the heap: which span a page belongs to).
+    tags: [AtomicU16; ADDRESS_SPACE_PAGES],
+}
+
+/// Pages the tables take.
+const TABLE_PAGES: usize = core::mem::size_of::<Tables>().div_ceil(PAGE_SIZE);
+
+impl core::fmt::Debug for Tables {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str("Tables { .. }")
+    }
+}
+
+/// The page table of one heap. See the module docs.
+#[derive(Debug)]
+pub struct PageManager<'m> {
+    memory: &'m Memory,
+    /// Null until the first `map` grows pages for them.
+    tables: AtomicPtr<Tables>,
+    /// First page of the tables (valid once `tables` is set).
+    tables_start: AtomicUsize,
     /// End (page index) of our latest grow: if the memory's size is still this, the free
     /// pages just below it can be extended by growing.
     grown_end: AtomicUsize,
@@ -101,10 +131,8 @@ impl<'m> PageManager<'m> {
     ) -> Self {
         Self {
             memory,
-            owned: [const { AtomicU64::new(0) }; WORDS],
-            free: [const { AtomicU64::new(0) }; WORDS],
-            dirty: [const { AtomicU64::new(0) }; WORDS],
-            nonempty: [const { AtomicU64::new(0) }; SUMMARY_WORDS],
+            tables: AtomicPtr::new(core::ptr::null_mut()),
+            tables_start: AtomicUsize::new(0),
             grown_end: AtomicUsize::new(usize::MAX),
             owned_pages: AtomicUsize::new(0),
             free_pages: AtomicUsize::new(0),
@@ -134,6 +162,66 @@ impl<'m> PageManager<'m> {
         (page < ADDRESS_SPACE_PAGES).then_some(page)
     }
 
+    fn tables(&self) -> Option<&Tables> {
+        // SAFETY: a non-null pointer was published (Release) after the tables' pages were
+        // grown; those pages are ours forever and all-zero is a valid `Tables`.
+        unsafe { self.tables.load(Acquire).as_ref() }
+    }
+
+    /// The tables, growing pages for them the first time.
+    unsafe fn tables_or_init(&self) -> Result<&Tables, MapError> {
+        if let Some(t) = self.tables() {
+            return Ok(t);
+        }
+        if TABLE_PAGES > self.max_pages {
+            return Err(MapError::OverBudget);
+        }
+        let start = self.memory.grow(TABLE_PAGES).ok_or(MapError::OutOfMemory)?;
+        // SAFETY: just grown, so ours, zero (a valid empty `Tables`), page-aligned.
+        let t = unsafe { &*(self.address(start) as *const Tables) };
+        // The tables' own pages: ours and in use.
+        for_words(start, TABLE_PAGES, |w, mask| {
+            t.owned[w].fetch_or(mask, Relaxed);
+        });
+        self.owned_pages.fetch_add(TABLE_PAGES, Relaxed);
+        self.grown_end.store(start + TABLE_PAGES, Relaxed);
+        self.tables_start.store(start, Relaxed);
+        self.tables.store(ptr::from_ref(t).cast_mut(), Release);
+        Ok(t)
+    }
+
+    /// The pages holding the manager's own tables (empty before the first `map`).
+    pub fn metadata_pages(&self) -> Range<usize> {
+        match self.tables() {
+            Some(_) => {
+                let start = self.tables_start.load(Relaxed);
+                start..start + TABLE_PAGES
+            }
+            None => 0..0,
+        }
+    }
+
+    /// The tag of `page` (0 until set).
+    #[inline]
+    pub fn tag(&self, page: usize) -> u16 {
+        match self.tables() {
+            Some(t) if page < ADDRESS_SPACE_PAGES => t.tags[page].load(Relaxed),
+            _ => 0,
+        }
+    }
+
+    /// Tags pages `start..start + n` with `tag`.
+    ///
+    /// # Safety
+    /// Serialized as for [`map`](Self::map); the pages were handed out by `map`.
+    pub unsafe fn set_tags(&self, start: usize, n: usize, tag: u16) {
+        if let Some(t) = self.tables() {
+            for page in start..(start + n).min(ADDRESS_SPACE_PAGES) {
+                t.tags[page].store(tag, Relaxed);
+            }
+        }
+    }
+
     /// Hands out `n` contiguous pages. With `zeroed`, the run reads zero: only its dirty
     /// pages are cleared (fresh pages already are zero). Without, [`Run::zero`] tells whether
     /// it happens to read zero anyway.
@@ -144,33 +232,35 @@ impl<'m> PageManager<'m> {
         if n == 0 || n > ADDRESS_SPACE_PAGES {
             return Err(MapError::BadSize);
         }
+        // SAFETY: serialized by our caller.
+        let t = unsafe { self.tables_or_init()? };
         let start = loop {
-            if let Some(start) = self.find_free_run(n) {
+            if let Some(start) = self.find_free_run(t, n) {
                 break start;
             }
             // SAFETY: serialized by our caller.
-            unsafe { self.grow_for(n)? };
+            unsafe { self.grow_for(t, n)? };
         };
         // SAFETY: serialized by our caller; the run is free and ours.
-        let dirty = unsafe { self.take(start, n, zeroed) };
+        let dirty = unsafe { self.take(t, start, n, zeroed) };
         Ok(Run { start, zero: zeroed || dirty == 0 })
     }
 
     /// Marks the free run `start..start + n` in use, zeroing its dirty pages if asked.
     /// Returns how many of its pages were dirty.
-    unsafe fn take(&self, start: usize, n: usize, zeroed: bool) -> usize {
+    unsafe fn take(&self, t: &Tables, start: usize, n: usize, zeroed: bool) -> usize {
         let mut dirty_taken = 0;
         for_words(start, n, |w, mask| {
-            let free = self.free[w].load(Relaxed);
+            let free = t.free[w].load(Relaxed);
             debug_assert_eq!(free & mask, mask, "taking pages that are not free");
             let left = free & !mask;
-            self.free[w].store(left, Relaxed);
+            t.free[w].store(left, Relaxed);
             if left == 0 {
-                self.nonempty[w / 64].fetch_and(!(1 << (w % 64)), Relaxed);
+                t.nonempty[w / 64].fetch_and(!(1 << (w % 64)), Relaxed);
             }
-            let dirty = self.dirty[w].load(Relaxed) & mask;
+            let dirty = t.dirty[w].load(Relaxed) & mask;
             if dirty != 0 {
-                self.dirty[w].fetch_and(!mask, Relaxed);
+                t.dirty[w].fetch_and(!mask, Relaxed);
                 dirty_taken += dirty.count_ones() as usize;
                 if zeroed {
                     // SAFETY: these pages are ours and now in use by the caller alone.
@@ -204,17 +294,19 @@ impl<'m> PageManager<'m> {
     /// Serialized as for [`map`](Self::map); nothing uses the released pages afterwards.
     pub unsafe fn unmap(&self, start: usize, n: usize) -> usize {
         let end = start.saturating_add(n).min(ADDRESS_SPACE_PAGES);
-        if start >= end {
+        let Some(t) = self.tables().filter(|_| start < end) else {
             return 0;
-        }
+        };
+        let tables = self.metadata_pages();
         let mut released = 0;
         for_words(start, end - start, |w, mask| {
-            let free = self.free[w].load(Relaxed);
-            let mine = self.owned[w].load(Relaxed) & !free & mask;
+            let free = t.free[w].load(Relaxed);
+            // The tables' own pages are never released.
+            let mine = t.owned[w].load(Relaxed) & !free & mask & !word_mask(&tables, w);
             if mine != 0 {
-                self.free[w].store(free | mine, Relaxed);
-                self.dirty[w].fetch_or(mine, Relaxed);
-                self.nonempty[w / 64].fetch_or(1 << (w % 64), Relaxed);
+                t.free[w].store(free | mine, Relaxed);
+                t.dirty[w].fetch_or(mine, Relaxed);
+                t.nonempty[w / 64].fetch_or(1 << (w % 64), Relaxed);
                 released += mine.count_ones() as usize;
             }
         });
@@ -235,30 +327,31 @@ impl<'m> PageManager<'m> {
         if new_n <= n {
             return true;
         }
+        let Some(t) = self.tables() else { return false };
         let tail = start + n;
         let mut all_free = true;
         for_words(tail, end - tail, |w, mask| {
-            all_free &= self.free[w].load(Relaxed) & mask == mask;
+            all_free &= t.free[w].load(Relaxed) & mask == mask;
         });
         if all_free {
             // SAFETY: serialized by our caller; the tail is free and ours.
-            unsafe { self.take(tail, end - tail, false) };
+            unsafe { self.take(t, tail, end - tail, false) };
         }
         all_free
     }
 
     /// First fit: the lowest run of `n` free pages, reading only non-empty bitmap words.
-    fn find_free_run(&self, n: usize) -> Option<usize> {
+    fn find_free_run(&self, t: &Tables, n: usize) -> Option<usize> {
         // The run of free pages that ends at the top of the previous word read.
         let mut run_start = 0;
         let mut run_len = 0;
         let mut next_word = usize::MAX;
         for s in 0..SUMMARY_WORDS {
-            let mut summary = self.nonempty[s].load(Relaxed);
+            let mut summary = t.nonempty[s].load(Relaxed);
             while summary != 0 {
                 let w = s * 64 + summary.trailing_zeros() as usize;
                 summary &= summary - 1;
-                let word = self.free[w].load(Relaxed);
+                let word = t.free[w].load(Relaxed);
                 if w != next_word {
                     run_len = 0;
                 }
@@ -290,11 +383,11 @@ impl<'m> PageManager<'m> {
 
     /// Grows the memory so that a run of `n` free pages exists (or will, after a foreign
     /// grow is accounted for and the caller searches again).
-    unsafe fn grow_for(&self, n: usize) -> Result<(), MapError> {
+    unsafe fn grow_for(&self, t: &Tables, n: usize) -> Result<(), MapError> {
         let size = self.memory.size();
         // Free pages of ours just below the top can join the new ones.
         let top_free =
-            if size == self.grown_end.load(Relaxed) { self.free_run_below(size) } else { 0 };
+            if size == self.grown_end.load(Relaxed) { free_run_below(t, size) } else { 0 };
         let need = n - top_free.min(n - 1);
         let owned = self.owned_pages.load(Relaxed);
         let budget_left = self.max_pages.saturating_sub(owned);
@@ -312,9 +405,9 @@ impl<'m> PageManager<'m> {
         // Pages between our last grow and `old` were grown by someone else: they stay
         // un-owned, i.e. external. The new pages are ours, free and zero.
         for_words(old, delta, |w, mask| {
-            self.owned[w].fetch_or(mask, Relaxed);
-            self.free[w].fetch_or(mask, Relaxed);
-            self.nonempty[w / 64].fetch_or(1 << (w % 64), Relaxed);
+            t.owned[w].fetch_or(mask, Relaxed);
+            t.free[w].fetch_or(mask, Relaxed);
+            t.nonempty[w / 64].fetch_or(1 << (w % 64), Relaxed);
         });
         self.grown_end.store(old + delta, Relaxed);
         self.owned_pages.fetch_add(delta, Relaxed);
@@ -322,35 +415,18 @@ impl<'m> PageManager<'m> {
         Ok(())
     }
 
-    /// Length of the run of free pages ending just below page `end`.
-    fn free_run_below(&self, end: usize) -> usize {
-        let mut len = 0;
-        let mut page = end;
-        while page > 0 {
-            let w = (page - 1) / 64;
-            let bits_below = (page - 1) % 64 + 1;
-            let word = self.free[w].load(Relaxed) & run_mask(bits_below);
-            let ones = (word << (64 - bits_below)).leading_ones() as usize;
-            len += ones;
-            if ones < bits_below {
-                break;
-            }
-            page -= bits_below;
-        }
-        len
-    }
-
     /// The state of page `page`.
     pub fn state(&self, page: usize) -> PageState {
         if page >= ADDRESS_SPACE_PAGES || page >= self.memory.size() {
             return PageState::Unmapped;
         }
+        let Some(t) = self.tables() else { return PageState::External };
         let (w, bit) = (page / 64, 1u64 << (page % 64));
-        if self.owned[w].load(Relaxed) & bit == 0 {
+        if t.owned[w].load(Relaxed) & bit == 0 {
             PageState::External
-        } else if self.free[w].load(Relaxed) & bit == 0 {
+        } else if t.free[w].load(Relaxed) & bit == 0 {
             PageState::InUse
-        } else if self.dirty[w].load(Relaxed) & bit == 0 {
+        } else if t.dirty[w].load(Relaxed) & bit == 0 {
             PageState::FreeZeroed
         } else {
             PageState::FreeDirty
@@ -359,12 +435,13 @@ impl<'m> PageManager<'m> {
 
     /// Whether every page of `start..start + n` is ours and in use.
     pub fn is_in_use(&self, start: usize, n: usize) -> bool {
+        let Some(t) = self.tables() else { return false };
         if n == 0 || start.saturating_add(n) > ADDRESS_SPACE_PAGES {
             return false;
         }
         let mut in_use = true;
         for_words(start, n, |w, mask| {
-            in_use &= self.owned[w].load(Relaxed) & !self.free[w].load(Relaxed) & mask == mask;
+            in_use &= t.owned[w].load(Relaxed) & !t.free[w].load(Relaxed) & mask == mask;
         });
         in_use
     }
@@ -394,10 +471,35 @@ impl<'m> PageManager<'m> {
     }
 }
 
+/// Length of the run of free pages ending just below page `end`.
+fn free_run_below(t: &Tables, end: usize) -> usize {
+    let mut len = 0;
+    let mut page = end;
+    while page > 0 {
+        let w = (page - 1) / 64;
+        let bits_below = (page - 1) % 64 + 1;
+        let word = t.free[w].load(Relaxed) & run_mask(bits_below);
+        let ones = (word << (64 - bits_below)).leading_ones() as usize;
+        len += ones;
+        if ones < bits_below {
+            break;
+        }
+        page -= bits_below;
+    }
+    len
+}
+
 /// The low `len` bits set (`len` in 1..=64).
 #[inline]
 const fn run_mask(len: usize) -> u64 {
     if len >= 64 { u64::MAX } else { (1u64 << len) - 1 }
+}
+
+/// The bits of bitmap word `w` inside the page range `pages`.
+#[inline]
+fn word_mask(pages: &Range<usize>, w: usize) -> u64 {
+    let (lo, hi) = (pages.start.max(w * 64), pages.end.min(w * 64 + 64));
+    if lo >= hi { 0 } else { run_mask(hi - lo) << (lo - w * 64) }
 }
 
 /// Calls `f(word, mask)` for each bitmap word the page range `start..start + n` touches,

@@ -2,17 +2,14 @@
 //!
 //! A span's metadata (its class, bump index, and a bitmap of its free blocks) lives out of
 //! band, in records on metadata pages the heap maps for itself, never inside or next to
-//! user blocks: a user overflowing a block cannot reach the allocator's own state. A page ->
-//! span map finds the span of any block address. Blocks are handed out bump-first (never
+//! user blocks: a user overflowing a block cannot reach the allocator's own state. The page
+//! manager's per-page tags are the page -> span map that finds the span of any block address. Blocks are handed out bump-first (never
 //! used blocks of a fresh span are known to be zero), then lowest-free-first from the bitmap.
 //! Everything here runs under the heap's lock.
 
 use core::ptr::NonNull;
-use core::sync::atomic::{AtomicU16, Ordering::Relaxed};
 
-use wasm_heap_config::{
-    ADDRESS_SPACE_PAGES, MAX_BLOCKS_PER_SPAN, MAX_CLASSES, PAGE_SHIFT, PAGE_SIZE,
-};
+use wasm_heap_config::{ADDRESS_SPACE_PAGES, MAX_BLOCKS_PER_SPAN, MAX_CLASSES, PAGE_SIZE};
 
 use crate::page::{MapError, PageManager};
 use crate::size_class::ClassTable;
@@ -22,6 +19,8 @@ const BITMAP_WORDS: usize = MAX_BLOCKS_PER_SPAN / 64;
 const RECORDS_PER_PAGE: usize = PAGE_SIZE / core::mem::size_of::<Span>();
 /// Enough metadata pages for a span on every page of the address space.
 const MAX_META_PAGES: usize = ADDRESS_SPACE_PAGES.div_ceil(RECORDS_PER_PAGE);
+/// The directory of metadata pages (a page index each) fits in one page.
+const _: () = assert!(MAX_META_PAGES * core::mem::size_of::<u16>() <= PAGE_SIZE);
 
 /// A span index: 1-based (0 means "none"), dense, reused after a span is released.
 type SpanId = u16;
@@ -75,10 +74,9 @@ pub enum FreeError {
 /// available blocks.
 #[derive(Debug)]
 pub struct Spans {
-    /// Page index -> span id covering it.
-    span_of: [AtomicU16; ADDRESS_SPACE_PAGES],
-    /// Metadata page index of each group of records.
-    meta_pages: [u32; MAX_META_PAGES],
+    /// Address of a page listing the metadata page of each group of records (0 until the
+    /// first span is made).
+    directory: usize,
     meta_page_count: usize,
     /// Records handed out so far (ids `1..=records`).
     records: usize,
@@ -102,8 +100,7 @@ impl Spans {
     /// No spans yet.
     pub const fn new() -> Self {
         Self {
-            span_of: [const { AtomicU16::new(NONE) }; ADDRESS_SPACE_PAGES],
-            meta_pages: [0; MAX_META_PAGES],
+            directory: 0,
             meta_page_count: 0,
             records: 0,
             free_records: NONE,
@@ -113,9 +110,15 @@ impl Spans {
         }
     }
 
+    fn directory(&self) -> *mut u16 {
+        self.directory as *mut u16
+    }
+
     fn record(&self, pages: &PageManager<'_>, id: SpanId) -> *mut Span {
         let i = id as usize - 1;
-        let page = self.meta_pages[i / RECORDS_PER_PAGE] as usize;
+        // SAFETY: ids name records whose metadata page was entered in the directory, a page
+        // of ours holding MAX_META_PAGES entries.
+        let page = unsafe { *self.directory().add(i / RECORDS_PER_PAGE) } as usize;
         (pages.address(page) + (i % RECORDS_PER_PAGE) * core::mem::size_of::<Span>()) as *mut Span
     }
 
@@ -176,7 +179,7 @@ impl Spans {
         ptr: *mut u8,
     ) -> Result<usize, FreeError> {
         let page = pages.page_of(ptr as usize).ok_or(FreeError::NotOurs)?;
-        let id = self.span_of[page].load(Relaxed);
+        let id = pages.tag(page);
         if id == NONE {
             return Err(FreeError::NotOurs);
         }
@@ -203,14 +206,14 @@ impl Spans {
     /// The class of the span holding `ptr`, if `ptr` is in one of our spans.
     pub fn class_of(&self, pages: &PageManager<'_>, ptr: *const u8) -> Option<usize> {
         let page = pages.page_of(ptr as usize)?;
-        let id = self.span_of[page].load(Relaxed);
+        let id = pages.tag(page);
         // SAFETY: a nonzero entry names a live record in a metadata page we own.
         (id != NONE).then(|| unsafe { (*self.record(pages, id)).class as usize })
     }
 
-    /// Whether `page` belongs to a span (readable without the lock).
-    pub fn is_span_page(&self, page: usize) -> bool {
-        page < ADDRESS_SPACE_PAGES && self.span_of[page].load(Relaxed) != NONE
+    /// Whether `page` belongs to a span.
+    pub fn is_span_page(&self, pages: &PageManager<'_>, page: usize) -> bool {
+        page < ADDRESS_SPACE_PAGES && pages.tag(page) != NONE
     }
 
     /// Live spans of `class`.
@@ -256,9 +259,8 @@ impl Spans {
             summary: [0; BITMAP_WORDS / 64],
             free: [0; BITMAP_WORDS],
         };
-        for page in run.start..run.start + n {
-            self.span_of[page].store(id, Relaxed);
-        }
+        // SAFETY: serialized by our caller; the run was just mapped.
+        unsafe { pages.set_tags(run.start, n, id) };
         self.link(pages, class, id);
         self.span_count[class] += 1;
         self.available_blocks[class] += blocks as u32;
@@ -272,9 +274,8 @@ impl Spans {
         if listed {
             self.unlink(pages, class, id);
         }
-        for page in start..start + n {
-            self.span_of[page].store(NONE, Relaxed);
-        }
+        // SAFETY: serialized by our caller; the span's pages are still mapped.
+        unsafe { pages.set_tags(start, n, NONE) };
         // SAFETY: serialized by our caller; no block of the span is in use.
         unsafe { pages.unmap(start, n) };
         self.span_count[class] -= 1;
@@ -288,13 +289,19 @@ impl Spans {
             self.free_records = self.span(pages, id).next;
             return Ok(id);
         }
+        if self.directory == 0 {
+            // SAFETY: serialized by our caller (every `Spans` method runs under the lock).
+            let run = unsafe { pages.map(1, false)? };
+            self.directory = pages.address(run.start);
+        }
         if self.records == self.meta_page_count * RECORDS_PER_PAGE {
             if self.meta_page_count == MAX_META_PAGES {
                 return Err(MapError::OverBudget);
             }
-            // SAFETY: serialized by our caller (every `Spans` method runs under the lock).
+            // SAFETY: serialized by our caller.
             let run = unsafe { pages.map(1, false)? };
-            self.meta_pages[self.meta_page_count] = run.start as u32;
+            // SAFETY: the directory is a page of ours with room for MAX_META_PAGES entries.
+            unsafe { *self.directory().add(self.meta_page_count) = run.start as u16 };
             self.meta_page_count += 1;
         }
         self.records += 1;
@@ -371,4 +378,4 @@ impl Span {
 }
 
 const _: () = assert!(RECORDS_PER_PAGE >= 32, "span records must stay small");
-const _: () = assert!(1 << PAGE_SHIFT == PAGE_SIZE);
+const _: () = assert!(ADDRESS_SPACE_PAGES <= u16::MAX as usize + 1, "page indices fit a u16");

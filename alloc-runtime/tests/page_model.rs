@@ -86,6 +86,7 @@ fn run(ops: Vec<Op>, min_pages: usize, max_pages: usize) -> Result<(), TestCaseE
     let mut runs: Vec<(usize, usize)> = Vec::new();
     for op in ops {
         let size_before = memory.size();
+        let tables_before = pm.metadata_pages();
         match op {
             Op::Map { pages, zeroed } => {
                 // SAFETY: this test is the manager's only user.
@@ -139,8 +140,10 @@ fn run(ops: Vec<Op>, min_pages: usize, max_pages: usize) -> Result<(), TestCaseE
                 // SAFETY: as above; the pages unmapped are dropped from `runs`.
                 let released = unsafe { pm.unmap(offset, pages) };
                 let mut expect = 0;
-                for m in &mut model[offset..offset + pages] {
-                    if *m == Model::InUse {
+                let tables = pm.metadata_pages();
+                for (page, m) in model.iter_mut().enumerate().skip(offset).take(pages) {
+                    // The manager's own tables are never released.
+                    if *m == Model::InUse && !tables.contains(&page) {
                         *m = Model::FreeDirty;
                         expect += 1;
                     }
@@ -177,6 +180,12 @@ fn run(ops: Vec<Op>, min_pages: usize, max_pages: usize) -> Result<(), TestCaseE
             }
             Op::ForeignGrow { pages } => {
                 memory.grow(pages);
+            }
+        }
+        // The manager's own tables, grown on its first map (even a failing one): ours, in use.
+        if tables_before.is_empty() {
+            for page in pm.metadata_pages() {
+                model[page] = Model::InUse;
             }
         }
         check(&pm, &model)?;
@@ -248,22 +257,41 @@ fn budget_and_bad_sizes_fail_cleanly() {
     unsafe {
         assert_eq!(pm.map(0, false), Err(MapError::BadSize));
         assert_eq!(pm.map(11, false), Err(MapError::OverBudget));
-        let a = pm.map(10, false).unwrap();
+        // The budget counts the manager's own tables too.
+        let meta = pm.metadata_pages().len();
+        assert!((1..=4).contains(&meta), "{meta} pages of tables");
+        let a = pm.map(10 - meta, false).unwrap();
         assert_eq!(pm.map(1, false), Err(MapError::OverBudget));
         pm.unmap(a.start + 2, 3);
         assert_eq!(pm.map(3, false).unwrap().start, a.start + 2, "coalesced hole is reused");
+        // Unmapping the tables' pages is ignored.
+        let tables = pm.metadata_pages();
+        assert_eq!(pm.unmap(tables.start, tables.len()), 0);
+        assert_eq!(pm.state(tables.start), PageState::InUse);
     }
     assert_eq!(pm.owned_pages(), 10);
 }
 
 #[test]
 fn memory_limit_is_out_of_memory() {
-    let memory = Memory::scratch(8);
+    let memory = Memory::scratch(16);
     let pm = Box::new(PageManager::new(memory, 0, 1000, 4));
     // SAFETY: single user.
     unsafe {
-        assert!(pm.map(6, false).is_ok());
-        assert_eq!(pm.map(6, false), Err(MapError::OutOfMemory));
-        assert!(pm.map(2, false).is_ok(), "a failed grow leaves the manager usable");
+        assert!(pm.map(1, false).is_ok());
+        // Free pages at the top, plus what the memory can still grow.
+        let room = pm.counts().free_zeroed + (16 - memory.size());
+        assert_eq!(pm.map(room + 1, false), Err(MapError::OutOfMemory));
+        assert!(pm.map(room, false).is_ok(), "a failed grow leaves the manager usable");
+    }
+}
+
+#[test]
+fn memory_limit_before_the_tables_is_out_of_memory() {
+    let memory = Memory::scratch(1);
+    let pm = Box::new(PageManager::new(memory, 0, 1000, 4));
+    // SAFETY: single user.
+    unsafe {
+        assert_eq!(pm.map(1, false), Err(MapError::OutOfMemory));
     }
 }
