@@ -1,7 +1,8 @@
 // The demo without a window: headless Chromium runs the page and the terminal shows the
 // same figures the page does.
 //
-// Usage: node headless.mjs [--seconds 10] [--workers 16] [--lock adaptive|park] [--screenshot file.png]
+// Usage: node headless.mjs [--seconds 10] [--workers 16] [--lock adaptive|park] [--large 32]
+//                          [--screenshot file.png]
 import { formatSnapshot, latencyLine, launch, sleep } from './browser.mjs';
 
 function arg(name, fallback) {
@@ -13,12 +14,14 @@ const seconds = Number(arg('seconds', 10));
 const workers = Number(arg('workers', 16));
 const lock = arg('lock', 'adaptive');
 const screenshot = arg('screenshot', null);
+const large = arg('large', null);
 
 const browser = await launch();
 let code = 0;
 try {
   console.log(`serving ${browser.url} (127.0.0.1 only, COOP/COEP), Chromium headless`);
-  const { page, events } = await browser.open(`?workers=${workers}${lock === 'park' ? '&lock=park' : ''}`);
+  const query = `?workers=${workers}${lock === 'park' ? '&lock=park' : ''}${large !== null ? `&large=${large}` : ''}`;
+  const { page, events } = await browser.open(query);
   const until = Date.now() + seconds * 1000;
   while (Date.now() < until) {
     await sleep(Math.min(2000, Math.max(0, until - Date.now())));

@@ -18,11 +18,7 @@ pub static HEAP: Heap;
 // ANCHOR_END: heap
 
 /// Which lock this build uses (shown on the page).
-pub const LOCK_NAME: &str = if cfg!(feature = "lock-park") {
-    "park"
-} else {
-    "adaptive"
-};
+pub const LOCK_NAME: &str = if cfg!(feature = "lock-park") { "park" } else { "adaptive" };
 
 /// Pages the map can hold: the whole wasm32 address space.
 const MAP_PAGES: usize = 65536;

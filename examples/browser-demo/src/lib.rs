@@ -236,41 +236,31 @@ pub fn main_batch(n: u32, seed: u32, large_every: u32) -> f64 {
 /// Blocks worker `i` allocated so far.
 #[wasm_bindgen]
 pub fn worker_allocs(i: u32) -> f64 {
-    SLOTS[i as usize % MAX_WORKERS]
-        .allocs
-        .load(Ordering::Relaxed) as f64
+    SLOTS[i as usize % MAX_WORKERS].allocs.load(Ordering::Relaxed) as f64
 }
 
 /// Bytes worker `i` allocated so far.
 #[wasm_bindgen]
 pub fn worker_bytes(i: u32) -> f64 {
-    SLOTS[i as usize % MAX_WORKERS]
-        .bytes
-        .load(Ordering::Relaxed) as f64
+    SLOTS[i as usize % MAX_WORKERS].bytes.load(Ordering::Relaxed) as f64
 }
 
 /// Blocks of worker `i` whose pattern had changed when checked.
 #[wasm_bindgen]
 pub fn worker_check_failures(i: u32) -> f64 {
-    SLOTS[i as usize % MAX_WORKERS]
-        .check_failures
-        .load(Ordering::Relaxed) as f64
+    SLOTS[i as usize % MAX_WORKERS].check_failures.load(Ordering::Relaxed) as f64
 }
 
 /// Allocations the heap refused worker `i`.
 #[wasm_bindgen]
 pub fn worker_alloc_failures(i: u32) -> f64 {
-    SLOTS[i as usize % MAX_WORKERS]
-        .alloc_failures
-        .load(Ordering::Relaxed) as f64
+    SLOTS[i as usize % MAX_WORKERS].alloc_failures.load(Ordering::Relaxed) as f64
 }
 
 /// Whether worker `i` is inside [`worker_run`].
 #[wasm_bindgen]
 pub fn worker_running(i: u32) -> bool {
-    SLOTS[i as usize % MAX_WORKERS]
-        .running
-        .load(Ordering::SeqCst)
+    SLOTS[i as usize % MAX_WORKERS].running.load(Ordering::SeqCst)
 }
 
 /// Main-thread blocks whose pattern had changed when checked.
