@@ -29,15 +29,13 @@ use core::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 
 use wasm_heap_config::LockKind;
 
-mod adaptive;
 mod backoff;
 mod none;
 mod park;
 mod spin;
 
-pub use adaptive::Adaptive;
 pub use none::NoLock;
-pub use park::Park;
+pub use park::{Adaptive, Always, BlockPolicy, FutexLock, IfAllowed, Park};
 pub use spin::Spin;
 
 use backoff::Backoff;

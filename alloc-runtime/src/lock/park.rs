@@ -1,14 +1,16 @@
-//! [`Park`]: std's three-state futex mutex (`library/std/src/sys/sync/mutex/futex.rs`).
+//! [`Park`] and [`Adaptive`]: std's three-state futex mutex
+//! (`library/std/src/sys/sync/mutex/futex.rs`), with a policy for which threads may sleep.
 
+use core::marker::PhantomData;
 use core::sync::atomic::Ordering::{Acquire, Relaxed, Release};
 
 use wasm_heap_config::LockKind;
 
 use super::backoff::spin_hint;
 use super::spin::{LOCKED, UNLOCKED, lock_spinning};
-use super::{Diag, RawLock, debug_via_describe};
-use crate::platform;
+use super::{Diag, RawLock};
 use crate::sync::AtomicU32;
+use crate::{platform, thread};
 
 /// Locked, and threads may be sleeping on the word: the unlocker must wake one.
 pub(super) const CONTENDED: u32 = 2;
@@ -17,20 +19,63 @@ pub(super) const CONTENDED: u32 = 2;
 /// is enough to model "spun and gave up", and more only multiplies the interleavings.
 const SPINS: u32 = if cfg!(loom) { 1 } else { 100 };
 
-/// A lock that puts waiters to sleep: the 0 (unlocked) / 1 (locked) / 2 (contended) futex
-/// mutex of Rust's std. A waiter spins briefly while the lock is merely held, then marks it
-/// contended and sleeps in [`platform::wait`]; unlocking wakes one sleeper, and only when the
-/// lock was marked contended.
+/// Which threads a [`FutexLock`] lets sleep when the lock is contended.
+pub trait BlockPolicy: Send + Sync + 'static {
+    /// The `lock = ...` name of the lock with this policy.
+    const KIND: LockKind;
+    /// Whether the current thread may sleep. Asked only on the contended path.
+    fn may_block() -> bool;
+}
+
+/// Every thread may sleep: [`Park`].
+#[derive(Debug)]
+pub enum Always {}
+
+impl BlockPolicy for Always {
+    const KIND: LockKind = LockKind::Park;
+    #[inline]
+    fn may_block() -> bool {
+        true
+    }
+}
+
+/// Only threads that [`thread::may_block`] says may: [`Adaptive`].
+#[derive(Debug)]
+pub enum IfAllowed {}
+
+impl BlockPolicy for IfAllowed {
+    const KIND: LockKind = LockKind::Adaptive;
+    #[inline]
+    fn may_block() -> bool {
+        thread::may_block()
+    }
+}
+
+/// std's 0 (unlocked) / 1 (locked) / 2 (contended) futex mutex. A waiter spins briefly while
+/// the lock is merely held; then, if its policy lets it sleep, marks the lock contended and
+/// sleeps in [`platform::wait`], and otherwise spins (test-and-test-and-set with backoff)
+/// without ever executing a wait. Unlocking wakes one sleeper, and only when the lock was
+/// marked contended.
 ///
-/// It waits on **every** thread, so it traps on a browser's main thread (that is what
-/// [`Adaptive`](super::Adaptive) is for). Where [`platform::CAN_WAIT`] is false (wasm without
-/// shared memory or without the nightly wait intrinsic, non-Linux hosts) there is nothing to
-/// sleep on and it degrades to [`Spin`](super::Spin)'s spin-then-yield, with
-/// [`waits`](RawLock::waits) staying 0.
-pub struct Park {
+/// Spinners and sleepers share the word safely: spinners only ever take the lock 0 -> 1 and
+/// never sleep; sleepers mark it 2 before sleeping, so the unlock after them wakes one, and a
+/// woken sleeper re-marks 2 (or takes the lock as 2), so a spinner slipping in first loses no
+/// wake-up. Where [`platform::CAN_WAIT`] is false (wasm without shared memory or without the
+/// nightly wait intrinsic, non-Linux hosts) there is nothing to sleep on and every thread
+/// spins, with [`waits`](RawLock::waits) staying 0.
+pub struct FutexLock<P: BlockPolicy> {
     state: AtomicU32,
     diag: Diag,
+    _policy: PhantomData<fn() -> P>,
 }
+
+/// A lock that puts every waiter to sleep. It waits on **every** thread, so it traps on a
+/// browser's main thread (that is what [`Adaptive`] is for). See [`FutexLock`].
+pub type Park = FutexLock<Always>;
+
+/// The lock for heaps shared between web workers and a browser's main thread: waiters sleep
+/// only where [`thread::may_block`] says they may, and spin otherwise. See [`FutexLock`].
+pub type Adaptive = FutexLock<IfAllowed>;
 
 /// Reads the word until it is no longer plain [`LOCKED`] or the spin budget runs out.
 #[inline]
@@ -76,11 +121,21 @@ pub(super) fn unlock_parking(state: &AtomicU32) {
     }
 }
 
-impl Park {
+impl<P: BlockPolicy> FutexLock<P> {
+    /// Acquires as a thread that may (`true`) or must not (`false`) block, whatever the
+    /// policy says. [`RawLock::lock`] asks the policy, and only when the lock is contended.
+    #[inline]
+    pub fn lock_with(&self, may_block: bool) {
+        if self.state.compare_exchange(UNLOCKED, LOCKED, Acquire, Relaxed).is_err() {
+            self.lock_slow(may_block);
+        }
+        self.diag.acquired();
+    }
+
     #[cold]
-    fn lock_slow(&self) {
+    fn lock_slow(&self, may_block: bool) {
         self.diag.count_contended();
-        if platform::CAN_WAIT {
+        if platform::CAN_WAIT && may_block {
             lock_parking(&self.state, &self.diag);
         } else {
             lock_spinning(&self.state);
@@ -88,24 +143,27 @@ impl Park {
     }
 }
 
-// SAFETY: std's futex mutex. The word leaves 0 only by a CAS or swap that read 0 (exactly one
-// winner), with Acquire; it returns to 0 only in `unlock` by the holder, with Release. Sleepers
-// set it to 2 first, so the unlock they wait for sees 2 and wakes one (no lost wake-up).
-unsafe impl RawLock for Park {
+// SAFETY: the word leaves 0 only by a CAS or swap that read 0 (exactly one winner), with
+// Acquire, and returns to 0 only in `unlock` by the holder, with Release. Sleepers set it to
+// 2 first, so the unlock they wait for sees 2 and wakes one (no lost wake-up).
+unsafe impl<P: BlockPolicy> RawLock for FutexLock<P> {
     #[cfg(not(loom))]
-    const INIT: Self = Self { state: AtomicU32::new(UNLOCKED), diag: Diag::new() };
+    const INIT: Self =
+        Self { state: AtomicU32::new(UNLOCKED), diag: Diag::new(), _policy: PhantomData };
 
-    const KIND: LockKind = LockKind::Park;
+    const KIND: LockKind = P::KIND;
 
     #[cfg(loom)]
     fn new() -> Self {
-        Self { state: AtomicU32::new(UNLOCKED), diag: Diag::new() }
+        Self { state: AtomicU32::new(UNLOCKED), diag: Diag::new(), _policy: PhantomData }
     }
 
     #[inline]
     fn lock(&self) {
         if self.state.compare_exchange(UNLOCKED, LOCKED, Acquire, Relaxed).is_err() {
-            self.lock_slow();
+            // Asked only on the slow path: the policy's thread-local read costs nothing
+            // uncontended.
+            self.lock_slow(P::may_block());
         }
         self.diag.acquired();
     }
@@ -146,4 +204,14 @@ unsafe impl RawLock for Park {
     }
 }
 
-debug_via_describe!(Park, default);
+impl<P: BlockPolicy> core::fmt::Debug for FutexLock<P> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        core::fmt::Debug::fmt(&super::describe(self), f)
+    }
+}
+
+impl<P: BlockPolicy> Default for FutexLock<P> {
+    fn default() -> Self {
+        <Self as RawLock>::new()
+    }
+}
