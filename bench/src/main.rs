@@ -130,7 +130,7 @@ fn main() {
             "pages" => workloads::pages::run(&settings, &mut out),
             _ => unreachable!(),
         }
-        eprintln!("[{w} took {:.1} s]", t0.elapsed().as_secs_f64());
+        eprintln!("[{w} took {:.1} s{}]", t0.elapsed().as_secs_f64(), memory_note());
     }
     out.finish_summary();
     if let Some(path) = out_path
@@ -139,4 +139,14 @@ fn main() {
         eprintln!("error: writing {path}: {e}");
         std::process::exit(1);
     }
+}
+
+/// In wasm, how big the linear memory has grown (every peer grows it and none can shrink it).
+fn memory_note() -> String {
+    #[cfg(target_family = "wasm")]
+    {
+        format!("; wasm memory now {} MiB", core::arch::wasm32::memory_size(0) * 64 / 1024)
+    }
+    #[cfg(not(target_family = "wasm"))]
+    String::new()
 }

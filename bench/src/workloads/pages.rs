@@ -7,9 +7,10 @@ use crate::report::{Out, Table, rate, slowdown_rate};
 use crate::rng::Rng;
 use std::time::Instant;
 
-/// Pages in the table. Natively the whole wasm32 address space. In wasm the bench cannot grow
-/// 4 GiB (the module's memory is capped at 1 GiB and shared with the other peers), so both
-/// tables get 4,096 pages (256 MiB, grown but never touched) there.
+/// Pages in the table. Natively the whole wasm32 address space (less the few pages the
+/// manager's own tables take). In wasm the bench cannot grow 4 GiB (the module's memory is
+/// capped at 1 GiB and shared with the other peers), so both tables get 4,096 pages (256 MiB,
+/// grown but never touched) there.
 #[cfg(not(target_family = "wasm"))]
 pub const PAGES: usize = 65_536;
 #[cfg(target_family = "wasm")]
@@ -63,20 +64,31 @@ impl PageTable for LinearScan {
 
 #[cfg(feature = "wasm-heap")]
 mod wh {
-    use super::{PAGES, PageTable};
+    use super::PageTable;
     use wasm_heap::page::PageManager;
     use wasm_heap::platform::Memory;
 
     /// wasm-heap's `page::PageManager` over a memory of its own (natively a fresh reserved
-    /// region; in wasm the module's memory, of which it grows `PAGES` on first use).
+    /// region; in wasm a budgeted view of the module's memory, grown all at once on first use).
     pub struct Wh {
         pm: Box<PageManager<'static>>,
     }
 
     impl Wh {
-        pub fn new() -> Self {
-            let memory = Memory::scratch(PAGES);
-            Wh { pm: Box::new(PageManager::new(memory, PAGES, PAGES, PAGES)) }
+        /// Pages the manager's own tables take from its budget (`metadata_pages`), learnt
+        /// from a small probe manager.
+        pub fn table_pages() -> usize {
+            let probe = PageManager::new(Memory::scratch(256), 1, 256, 1);
+            // SAFETY: the probe is ours alone; its one page is never used.
+            unsafe { probe.map(1, false) }.map_or(0, |_| probe.metadata_pages().len())
+        }
+
+        /// A manager with exactly `pages` pages to hand out, like the baseline: its budget is
+        /// `pages` plus its tables' pages.
+        pub fn new(pages: usize, table_pages: usize) -> Self {
+            let budget = pages + table_pages;
+            let memory = Memory::scratch(budget);
+            Wh { pm: Box::new(PageManager::new(memory, budget, budget, budget)) }
         }
     }
 
@@ -164,7 +176,14 @@ fn steady(table: &mut dyn PageTable, pages: usize, pct: usize, s: &Settings, sec
 
 #[allow(clippy::vec_init_then_push)] // pushes depend on cfgs
 pub fn run(s: &Settings, out: &mut Out) {
-    out.line(format!("## pages: page manager map/unmap at steady occupancy of {PAGES} pages"));
+    // The manager's tables live in pages it grows, so natively, where PAGES is the whole
+    // address space, both tables get the address space less those pages.
+    #[cfg(feature = "wasm-heap")]
+    let table_pages = wh::Wh::table_pages();
+    #[cfg(not(feature = "wasm-heap"))]
+    let table_pages = 0;
+    let pages = PAGES.min(65_536 - table_pages);
+    out.line(format!("## pages: page manager map/unmap at steady occupancy of {pages} pages"));
     out.line("");
     out.line(format!(
         "Each op maps a run (when below the target occupancy) or unmaps a random live run. Runs: \
@@ -175,8 +194,8 @@ pub fn run(s: &Settings, out: &mut Out) {
     ));
     let mut tables: Vec<Box<dyn PageTable>> = Vec::new();
     #[cfg(feature = "wasm-heap")]
-    tables.push(Box::new(wh::Wh::new()));
-    tables.push(Box::new(LinearScan::new(PAGES)));
+    tables.push(Box::new(wh::Wh::new(pages, table_pages)));
+    tables.push(Box::new(LinearScan::new(pages)));
     if !cfg!(feature = "wasm-heap") {
         out.line("");
         out.line("(built without the `wasm-heap` feature: baseline only)");
@@ -185,7 +204,7 @@ pub fn run(s: &Settings, out: &mut Out) {
     if tables.len() == 2 {
         let (a, b) = tables.split_at_mut(1);
         out.line("");
-        out.line(placement_check(a[0].as_mut(), b[0].as_mut(), s));
+        out.line(placement_check(a[0].as_mut(), b[0].as_mut(), pages, s));
     }
     let mut table = Table::new(&[
         "occupancy",
@@ -198,7 +217,7 @@ pub fn run(s: &Settings, out: &mut Out) {
     for pct in OCCUPANCY {
         let results: Vec<(&'static str, Outcome)> = tables
             .iter_mut()
-            .map(|t| (t.name(), steady(t.as_mut(), PAGES, pct, s, secs)))
+            .map(|t| (t.name(), steady(t.as_mut(), pages, pct, s, secs)))
             .collect();
         let best = results.iter().map(|(_, o)| o.ops as f64 / o.secs).fold(0.0, f64::max);
         if results.len() == 2 {
@@ -229,9 +248,14 @@ pub fn run(s: &Settings, out: &mut Out) {
 
 /// Runs the same fixed sequence (from empty, up to 90 % occupancy and steady there) on both
 /// tables and compares every placement: both claim first fit, so they must agree.
-fn placement_check(a: &mut dyn PageTable, b: &mut dyn PageTable, s: &Settings) -> String {
+fn placement_check(
+    a: &mut dyn PageTable,
+    b: &mut dyn PageTable,
+    pages: usize,
+    s: &Settings,
+) -> String {
     const OPS: usize = 50_000;
-    let target = PAGES * 9 / 10;
+    let target = pages * 9 / 10;
     let mut rng = Rng::new(s.seed ^ 0xC4EC);
     let mut live: Vec<(usize, usize, usize)> = Vec::new();
     let mut occupied = 0;
