@@ -15,7 +15,8 @@
 //! The tables (the bitmaps and a 16-bit tag per page, which the heap uses as its page -> span
 //! map) live in pages the manager grows for itself on first use, not in the heap's static: a
 //! static holding them would put ~150 KiB of zeros into every module's data section. Fresh
-//! pages read zero, and all-zero tables are valid empty ones.
+//! pages read zero, and all-zero tables are valid empty ones. Like a static, these pages are
+//! a fixed overhead outside the page budget; every other page the heap uses counts.
 
 use core::ops::Range;
 use core::sync::atomic::{
@@ -172,9 +173,6 @@ impl<'m> PageManager<'m> {
     unsafe fn tables_or_init(&self) -> Result<&Tables, MapError> {
         if let Some(t) = self.tables() {
             return Ok(t);
-        }
-        if TABLE_PAGES > self.max_pages {
-            return Err(MapError::OverBudget);
         }
         let start = self.memory.grow(TABLE_PAGES).ok_or(MapError::OutOfMemory)?;
         // SAFETY: just grown, so ours, zero (a valid empty `Tables`), page-aligned.
@@ -389,7 +387,7 @@ impl<'m> PageManager<'m> {
         let top_free =
             if size == self.grown_end.load(Relaxed) { free_run_below(t, size) } else { 0 };
         let need = n - top_free.min(n - 1);
-        let owned = self.owned_pages.load(Relaxed);
+        let owned = self.budget_used();
         let budget_left = self.max_pages.saturating_sub(owned);
         if need > budget_left {
             return Err(MapError::OverBudget);
@@ -460,9 +458,14 @@ impl<'m> PageManager<'m> {
         }
     }
 
-    /// Pages this manager owns (grown by it).
+    /// Pages this manager owns (grown by it), its own tables included.
     pub fn owned_pages(&self) -> usize {
         self.owned_pages.load(Relaxed)
+    }
+
+    /// Pages counted against the budget: all owned pages but the manager's own tables.
+    pub fn budget_used(&self) -> usize {
+        self.owned_pages() - self.metadata_pages().len()
     }
 
     /// The page budget's maximum.
