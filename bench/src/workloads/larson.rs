@@ -36,7 +36,7 @@ pub fn run(peers: &[Peer], s: &Settings, out: &mut Out) {
         s.secs / REPS as f64
     ));
     for &t in &s.threads {
-        let runs = interleaved(peers, |p| with_lock_delta(p, || one(p, t, s)));
+        let runs = interleaved(REPS, peers, |p| with_lock_delta(p, || one(p, t, s)));
         let rows: Vec<(f64, String, String)> = runs
             .into_iter()
             .map(|reps| {

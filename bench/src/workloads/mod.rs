@@ -58,13 +58,18 @@ pub unsafe fn touch(p: *mut u8, size: usize, v: u8) {
 /// burst of load from elsewhere on the machine hits all of them, not one.
 pub const REPS: usize = 3;
 
-/// Runs `f` for every peer, [`REPS`] rounds, peers interleaved; returns each peer's results.
+/// `prodcons` depends on its threads being scheduled together, so it takes more, shorter runs
+/// and the median of those.
+pub const PRODCONS_REPS: usize = 5;
+
+/// Runs `f` for every peer, `reps` rounds, peers interleaved; returns each peer's results.
 pub fn interleaved<'p, R>(
+    reps: usize,
     peers: &'p [crate::peers::Peer],
     mut f: impl FnMut(&'p crate::peers::Peer) -> R,
 ) -> Vec<Vec<R>> {
-    let mut out: Vec<Vec<R>> = peers.iter().map(|_| Vec::with_capacity(REPS)).collect();
-    for _ in 0..REPS {
+    let mut out: Vec<Vec<R>> = peers.iter().map(|_| Vec::with_capacity(reps)).collect();
+    for _ in 0..reps {
         for (i, p) in peers.iter().enumerate() {
             out[i].push(f(p));
         }

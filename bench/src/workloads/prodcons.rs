@@ -2,7 +2,7 @@
 //! consumers, which read them and free them. Every free is a cross-thread free.
 
 use super::{
-    REPS, Settings, interleaved, layout, median_spread, sum_locks, touch, with_lock_delta,
+    PRODCONS_REPS, Settings, interleaved, layout, median_spread, sum_locks, touch, with_lock_delta,
 };
 use crate::peers::Peer;
 use crate::report::{Out, Table, rate, slowdown_rate};
@@ -60,12 +60,12 @@ pub fn run(peers: &[Peer], s: &Settings, out: &mut Out) {
     out.line("");
     out.line(format!(
         "Blocks of {MIN_SIZE}..={MAX_SIZE} B, rings of {CAP}; the producer writes the size into the \
-         block, the consumer reads it back and frees. Idle sides yield. Median of {REPS} runs of \
+         block, the consumer reads it back and frees. Idle sides yield. Median of {PRODCONS_REPS} runs of \
          {:.2} s, peers taking turns; the range shows how much the machine's load moved them.",
-        s.secs / REPS as f64
+        s.secs / PRODCONS_REPS as f64
     ));
     for &c in &s.consumers {
-        let runs = interleaved(peers, |p| {
+        let runs = interleaved(PRODCONS_REPS, peers, |p| {
             let r = with_lock_delta(p, || one(p, c, s));
             p.debug_stats(&format!("prodcons C={c}: {}/s", rate(r.0.0 as f64 / r.0.1)));
             r
@@ -142,7 +142,7 @@ fn one(peer: &Peer, consumers: usize, s: &Settings) -> (u64, f64) {
             });
         }
         let mut rng = Rng::new(s.seed ^ 0x9D0D);
-        let deadline = start + s.dur() / REPS as u32;
+        let deadline = start + s.dur() / PRODCONS_REPS as u32;
         let mut next = 0usize;
         'produce: loop {
             for _ in 0..64 {

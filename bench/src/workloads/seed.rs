@@ -37,7 +37,7 @@ pub fn run(peers: &[Peer], s: &Settings, out: &mut Out) {
         s.secs, s.secs
     ));
     for &t in &s.threads {
-        let results: Vec<(&Peer, Result)> = interleaved(peers, |p| one(p, t, s))
+        let results: Vec<(&Peer, Result)> = interleaved(REPS, peers, |p| one(p, t, s))
             .into_iter()
             .zip(peers)
             .map(|(reps, p)| {
