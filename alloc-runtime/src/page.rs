@@ -400,6 +400,10 @@ impl<'m> PageManager<'m> {
             None if delta > need => (self.memory.grow(need).ok_or(MapError::OutOfMemory)?, need),
             None => return Err(MapError::OutOfMemory),
         };
+        if old + delta > ADDRESS_SPACE_PAGES {
+            // A memory that claims more than the address space: never index past the tables.
+            return Err(MapError::OutOfMemory);
+        }
         // Pages between our last grow and `old` were grown by someone else: they stay
         // un-owned, i.e. external. The new pages are ours, free and zero.
         for_words(old, delta, |w, mask| {

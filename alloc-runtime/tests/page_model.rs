@@ -281,10 +281,17 @@ fn memory_limit_is_out_of_memory() {
     unsafe {
         assert!(pm.map(1, false).is_ok());
         // Free pages at the top, plus what the memory can still grow.
-        let room = pm.counts().free_zeroed + (16 - memory.size());
+        let room = pm.counts().free_zeroed + memory.room();
         assert_eq!(pm.map(room + 1, false), Err(MapError::OutOfMemory));
         assert!(pm.map(room, false).is_ok(), "a failed grow leaves the manager usable");
     }
+}
+
+#[test]
+fn memories_never_claim_more_than_the_address_space() {
+    let memory = Memory::scratch(1 << 20);
+    assert!(memory.room() <= 65_536);
+    assert_eq!(memory.grow(65_537), None);
 }
 
 #[test]

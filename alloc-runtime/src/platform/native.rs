@@ -24,8 +24,11 @@ pub struct Memory {
 static GLOBAL: Memory = Memory::new(ADDRESS_SPACE_PAGES);
 
 impl Memory {
-    /// A memory of at most `max_pages` pages; the address range is reserved on first use.
+    /// A memory of at most `max_pages` pages (no more than the 65,536 of the wasm32 address
+    /// space); the address range is reserved on first use.
     pub const fn new(max_pages: usize) -> Self {
+        let max_pages =
+            if max_pages > ADDRESS_SPACE_PAGES { ADDRESS_SPACE_PAGES } else { max_pages };
         Self { base: AtomicUsize::new(0), size: AtomicUsize::new(0), max_pages }
     }
 
@@ -89,6 +92,11 @@ impl Memory {
     #[inline]
     pub fn size(&self) -> usize {
         self.size.load(Ordering::Acquire)
+    }
+
+    /// Pages this memory can still grow by.
+    pub fn room(&self) -> usize {
+        self.max_pages - self.size()
     }
 
     /// Grows by `delta` pages; returns the old size in pages, or `None` past the maximum,

@@ -54,6 +54,13 @@ impl Memory {
         wasm32::memory_size(0)
     }
 
+    /// Pages this memory (or view) can still grow by, as far as it knows: the engine's own
+    /// maximum may refuse sooner.
+    pub fn room(&self) -> usize {
+        let view = self.max_pages.saturating_sub(self.grown.load(Ordering::Relaxed));
+        view.min(ADDRESS_SPACE_PAGES - self.size())
+    }
+
     /// `memory.grow`: the old size in pages, or `None` when the engine refuses. The new
     /// pages read zero.
     pub fn grow(&self, delta: usize) -> Option<usize> {
