@@ -334,15 +334,11 @@ impl<L: RawLock> Heap<L> {
         taken
     }
 
+    /// Adds `bytes` handed out to `counter` (span blocks or page runs) and updates the peak.
     fn note_out(&self, counter: &AtomicUsize, bytes: usize) {
         if bytes != 0 {
-            let total = counter.fetch_add(bytes, Relaxed)
-                + bytes
-                + if ptr::eq(counter, &self.span_bytes_out) {
-                    self.large_bytes.load(Relaxed)
-                } else {
-                    self.span_bytes_out.load(Relaxed)
-                };
+            counter.fetch_add(bytes, Relaxed);
+            let total = self.span_bytes_out.load(Relaxed) + self.large_bytes.load(Relaxed);
             self.peak_bytes.fetch_max(total, Relaxed);
         }
     }
@@ -427,6 +423,7 @@ impl<L: RawLock> Heap<L> {
         let n = (self.config.cache_blocks / 2).max(1);
         let mut first = ptr::null_mut();
         let mut last: *mut u8 = ptr::null_mut();
+        let mut count = 0;
         // SAFETY: the cache is attached to this thread; drained blocks are free blocks of
         // ours, pointer-sized and aligned, now owned by this function alone.
         unsafe {
@@ -437,10 +434,11 @@ impl<L: RawLock> Heap<L> {
                     remote::link(last, block);
                 }
                 last = block;
+                count += 1;
             });
         }
         if !first.is_null() {
-            let bytes = n as usize * self.config.classes.block_size(class);
+            let bytes = count * self.config.classes.block_size(class);
             // SAFETY: the chain `first..=last` was linked above and is ours.
             unsafe { self.remote.push_batch(first, last, bytes) };
         }

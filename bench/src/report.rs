@@ -75,7 +75,10 @@ impl Out {
         self.line("");
         self.line("## Summary: best wasm-heap variant against the best other peer");
         self.line("");
+        // The book includes this table by anchor (book/src/performance.md).
+        self.line("<!-- ANCHOR: summary -->");
         self.line(t.render());
+        self.line("<!-- ANCHOR_END: summary -->");
     }
 }
 
