@@ -38,6 +38,8 @@ pub struct ThreadCache {
     /// Bytes the owning thread's allocations requested minus its frees (wrapping; the sum
     /// over all caches is the heap's live requested bytes). Owner-written.
     requested: AtomicUsize,
+    /// Bytes `alloc_zeroed` had to clear on this thread. Owner-written.
+    zeroed: AtomicUsize,
     magazines: [Magazine; MAX_CLASSES],
 }
 
@@ -65,6 +67,7 @@ impl ThreadCache {
                 owner: AtomicU32::new(owner),
                 next: ptr::null_mut(),
                 requested: AtomicUsize::new(0),
+                zeroed: AtomicUsize::new(0),
                 magazines: [const {
                     Magazine {
                         len: AtomicU32::new(0),
@@ -144,6 +147,17 @@ impl ThreadCache {
         let now = self.requested.load(Relaxed);
         let new = if freed { now.wrapping_sub(bytes) } else { now.wrapping_add(bytes) };
         self.requested.store(new, Relaxed);
+    }
+
+    /// Records `bytes` cleared for `alloc_zeroed`.
+    #[inline]
+    pub fn account_zeroed(&self, bytes: usize) {
+        self.zeroed.store(self.zeroed.load(Relaxed) + bytes, Relaxed);
+    }
+
+    /// Bytes cleared for `alloc_zeroed` on this cache's threads.
+    pub fn zeroed(&self) -> usize {
+        self.zeroed.load(Relaxed)
     }
 
     /// This cache's net requested bytes (wrapping).

@@ -137,6 +137,8 @@ pub struct Heap<L: RawLock> {
     peak_bytes: AtomicUsize,
     /// Requested bytes of allocations made without a cache (wrapping).
     uncached_requested: AtomicUsize,
+    /// Bytes `alloc_zeroed` cleared without a cache.
+    uncached_zeroed: AtomicUsize,
     invalid_frees: AtomicU64,
     last_invalid_free: AtomicUsize,
     last_invalid_kind: AtomicUsize,
@@ -212,6 +214,7 @@ impl<L: RawLock> Heap<L> {
             large_bytes: AtomicUsize::new(0),
             peak_bytes: AtomicUsize::new(0),
             uncached_requested: AtomicUsize::new(0),
+            uncached_zeroed: AtomicUsize::new(0),
             invalid_frees: AtomicU64::new(0),
             last_invalid_free: AtomicUsize::new(0),
             last_invalid_kind: AtomicUsize::new(0),
@@ -296,6 +299,7 @@ impl<L: RawLock> Heap<L> {
         };
         cache.account(layout.size(), false);
         if zeroed && !zero {
+            cache.account_zeroed(layout.size());
             // SAFETY: the block is ours and holds at least `layout.size()` bytes.
             unsafe { ptr::write_bytes(block.as_ptr(), 0, layout.size()) };
         }
@@ -351,6 +355,7 @@ impl<L: RawLock> Heap<L> {
         self.uncached_requested.fetch_add(layout.size(), Relaxed);
         let [Block { ptr, zero }] = block;
         if zeroed && !zero {
+            self.uncached_zeroed.fetch_add(layout.size(), Relaxed);
             // SAFETY: the block is ours and holds at least `layout.size()` bytes.
             unsafe { ptr::write_bytes(ptr.as_ptr(), 0, layout.size()) };
         }
@@ -556,11 +561,13 @@ impl<L: RawLock> Heap<L> {
         let pages = self.pages.counts();
         let mut cached_bytes = 0;
         let mut requested = self.uncached_requested.load(Relaxed);
+        let mut zeroed = self.uncached_zeroed.load(Relaxed) + pages_zeroed_bytes(&self.pages);
         let (mut caches, mut orphaned) = (0, 0);
         for c in self.caches.iter() {
             caches += 1;
             orphaned += (c.owner() == 0) as usize;
             requested = requested.wrapping_add(c.requested());
+            zeroed += c.zeroed();
             for class in 0..self.config.classes.len() {
                 cached_bytes += c.len(class) * self.config.classes.block_size(class);
             }
@@ -582,6 +589,7 @@ impl<L: RawLock> Heap<L> {
             lock_waits: self.lock.waits(),
             lock_contended: self.lock.contended(),
             invalid_frees: self.invalid_frees.load(Relaxed),
+            bytes_zeroed: zeroed,
         }
     }
 
@@ -646,6 +654,10 @@ impl<L: RawLock> Heap<L> {
     pub fn page_manager(&self) -> &PageManager<'static> {
         &self.pages
     }
+}
+
+fn pages_zeroed_bytes(pages: &PageManager<'_>) -> usize {
+    pages.zeroed_pages() * PAGE_SIZE
 }
 
 // SAFETY: `allocate` returns null or a block of at least `layout.size()` bytes aligned to

@@ -114,6 +114,8 @@ pub struct PageManager<'m> {
     /// pages just below it can be extended by growing.
     grown_end: AtomicUsize,
     owned_pages: AtomicUsize,
+    /// Pages cleared by zeroed maps (the dirty ones; fresh pages never are).
+    zeroed_pages: AtomicUsize,
     free_pages: AtomicUsize,
     dirty_pages: AtomicUsize,
     min_pages: usize,
@@ -136,6 +138,7 @@ impl<'m> PageManager<'m> {
             tables_start: AtomicUsize::new(0),
             grown_end: AtomicUsize::new(usize::MAX),
             owned_pages: AtomicUsize::new(0),
+            zeroed_pages: AtomicUsize::new(0),
             free_pages: AtomicUsize::new(0),
             dirty_pages: AtomicUsize::new(0),
             min_pages,
@@ -268,6 +271,9 @@ impl<'m> PageManager<'m> {
         });
         self.free_pages.fetch_sub(n, Relaxed);
         self.dirty_pages.fetch_sub(dirty_taken, Relaxed);
+        if zeroed {
+            self.zeroed_pages.fetch_add(dirty_taken, Relaxed);
+        }
         dirty_taken
     }
 
@@ -460,6 +466,11 @@ impl<'m> PageManager<'m> {
             free_dirty: dirty,
             external: size.saturating_sub(owned),
         }
+    }
+
+    /// Pages zeroed maps had to clear so far (fresh pages are never cleared).
+    pub fn zeroed_pages(&self) -> usize {
+        self.zeroed_pages.load(Relaxed)
     }
 
     /// Pages this manager owns (grown by it), its own tables included.

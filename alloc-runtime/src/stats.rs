@@ -33,6 +33,9 @@ pub struct Stats {
     pub lock_contended: u64,
     /// Invalid frees reported in checked mode (or found on the remote-free list).
     pub invalid_frees: u64,
+    /// Bytes `alloc_zeroed` had to clear. Fresh memory is known to be zero and never
+    /// cleared, so this grows only with reused blocks and pages.
+    pub bytes_zeroed: usize,
 }
 
 /// One size class's figures.

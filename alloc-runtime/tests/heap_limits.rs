@@ -135,12 +135,46 @@ fn checked_mode_reports_bad_frees_and_stays_usable() {
 }
 
 #[test]
+fn zeroed_small_blocks_skip_fresh_spans() {
+    static CFG: HeapConfig = HeapConfig::DEFAULT;
+    static HEAP: Heap<Adaptive> = Heap::new(&CFG);
+    let layout = Layout::from_size_align(64, 8).unwrap();
+    // A fresh span's never-used blocks are known zero: no memset at all.
+    // SAFETY: nonzero sizes; every block is freed with its layout.
+    let blocks: Vec<*mut u8> = (0..200).map(|_| unsafe { HEAP.alloc_zeroed(layout) }).collect();
+    for &b in &blocks {
+        // SAFETY: live 64-byte blocks.
+        let bytes = unsafe { std::slice::from_raw_parts_mut(b, 64) };
+        assert!(bytes.iter().all(|&x| x == 0));
+        bytes.fill(0xC3);
+    }
+    assert_eq!(HEAP.stats().bytes_zeroed, 0, "fresh blocks were cleared");
+    for &b in &blocks {
+        // SAFETY: allocated above with `layout`.
+        unsafe { HEAP.dealloc(b, layout) };
+    }
+    // Reused blocks were written: now they must be cleared, and that is counted.
+    // SAFETY: as above.
+    let again: Vec<*mut u8> = (0..200).map(|_| unsafe { HEAP.alloc_zeroed(layout) }).collect();
+    for &b in &again {
+        // SAFETY: live 64-byte blocks.
+        assert!(unsafe { std::slice::from_raw_parts(b, 64) }.iter().all(|&x| x == 0));
+    }
+    assert!(HEAP.stats().bytes_zeroed >= 64, "{:?}", HEAP.stats());
+    for &b in &again {
+        // SAFETY: allocated above with `layout`.
+        unsafe { HEAP.dealloc(b, layout) };
+    }
+}
+
+#[test]
 fn zeroed_large_runs_skip_fresh_pages() {
     static CFG: HeapConfig = HeapConfig::DEFAULT;
     static HEAP: Heap<Adaptive> = Heap::new(&CFG);
     let layout = Layout::from_size_align(1 << 20, 8).unwrap();
     // SAFETY: nonzero size.
     let p = unsafe { HEAP.alloc_zeroed(layout) };
+    assert_eq!(HEAP.stats().bytes_zeroed, 0, "fresh pages from growing are never cleared");
     // SAFETY: 1 MiB live block.
     let bytes = unsafe { std::slice::from_raw_parts_mut(p, 1 << 20) };
     assert!(bytes.iter().all(|&b| b == 0));
@@ -152,6 +186,8 @@ fn zeroed_large_runs_skip_fresh_pages() {
     let q = unsafe { HEAP.alloc_zeroed(layout) };
     // SAFETY: 1 MiB live block.
     assert!(unsafe { std::slice::from_raw_parts(q, 1 << 20) }.iter().all(|&b| b == 0));
+    // Exactly the 16 dirty pages of the run were cleared.
+    assert_eq!(HEAP.stats().bytes_zeroed, 1 << 20);
     // SAFETY: allocated above.
     unsafe { HEAP.dealloc(q, layout) };
 }
