@@ -141,3 +141,44 @@ fn static_mutex_is_exclusive() {
     assert_eq!(*COUNTER.lock(), (THREADS * ITERS) as u64);
     assert!(!COUNTER.raw().is_locked());
 }
+
+/// A thread that must not block goes before threads that may: with the lock held, a
+/// must-not-block thread starts waiting, then a may-block thread arrives; when the lock is
+/// released, the must-not-block thread gets it first. Deterministic: every step waits for the
+/// previous one to be visible in the lock's counters, not for time to pass.
+#[test]
+fn adaptive_serves_threads_that_must_not_block_first() {
+    use std::sync::Mutex as StdMutex;
+    static LOCK: Adaptive = Adaptive::INIT;
+    static ORDER: StdMutex<Vec<&str>> = StdMutex::new(Vec::new());
+    for _ in 0..20 {
+        ORDER.lock().unwrap().clear();
+        LOCK.lock_with(true);
+        let main_like = thread::spawn(|| {
+            wasm_heap::thread::declare_must_not_block();
+            LOCK.lock();
+            ORDER.lock().unwrap().push("must-not-block");
+            // SAFETY: locked just above on this thread.
+            unsafe { LOCK.unlock() };
+        });
+        while LOCK.priority_waiters() == 0 {
+            std::hint::spin_loop();
+        }
+        let contended = LOCK.contended();
+        let worker = thread::spawn(|| {
+            LOCK.lock_with(true);
+            ORDER.lock().unwrap().push("may-block");
+            // SAFETY: locked just above on this thread.
+            unsafe { LOCK.unlock() };
+        });
+        // The worker has reached the contended path (it counts itself there first).
+        while LOCK.contended() == contended {
+            std::hint::spin_loop();
+        }
+        // SAFETY: locked at the top of the loop on this thread.
+        unsafe { LOCK.unlock() };
+        main_like.join().unwrap();
+        worker.join().unwrap();
+        assert_eq!(*ORDER.lock().unwrap(), ["must-not-block", "may-block"]);
+    }
+}

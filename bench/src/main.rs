@@ -44,6 +44,11 @@ fn die(msg: &str) -> ! {
 }
 
 fn main() {
+    // The main thread plays a browser's main thread, which must never block: `adaptive`
+    // then spins on it and has threads that may block give way (`park` and `spin` ignore
+    // this).
+    #[cfg(feature = "wasm-heap")]
+    wasm_heap::thread::declare_must_not_block();
     let mut args = std::env::args().skip(1);
     let mut settings =
         Settings { secs: 1.0, threads: vec![1, 4, 16], consumers: vec![1, 4], seed: 0x5EED };

@@ -6,6 +6,7 @@ use core::sync::atomic::Ordering::{Acquire, Relaxed, Release};
 
 use wasm_heap_config::LockKind;
 
+use super::backoff::Backoff;
 use super::backoff::spin_hint;
 use super::spin::{LOCKED, UNLOCKED, lock_spinning};
 use super::{Diag, RawLock};
@@ -60,11 +61,21 @@ impl BlockPolicy for IfAllowed {
 /// Spinners and sleepers share the word safely: spinners only ever take the lock 0 -> 1 and
 /// never sleep; sleepers mark it 2 before sleeping, so the unlock after them wakes one, and a
 /// woken sleeper re-marks 2 (or takes the lock as 2), so a spinner slipping in first loses no
-/// wake-up. Where [`platform::CAN_WAIT`] is false (wasm without shared memory or without the
+/// wake-up.
+///
+/// A thread that must not block goes first: while it waits it counts itself in `priority`,
+/// and threads that may block give way (they sleep on `priority` instead of taking the lock)
+/// until it has the lock. Without this, a spinning browser main thread keeps losing the lock
+/// to running workers; with it, it waits for about one critical section. ("Only the main
+/// thread spins, workers wait", proposed for Rust std in rust-lang/rust#58855.)
+///
+/// Where [`platform::CAN_WAIT`] is false (wasm without shared memory or without the
 /// nightly wait intrinsic, non-Linux hosts) there is nothing to sleep on and every thread
 /// spins, with [`waits`](RawLock::waits) staying 0.
 pub struct FutexLock<P: BlockPolicy> {
     state: AtomicU32,
+    /// Threads that must not block, waiting for the lock now.
+    priority: AtomicU32,
     diag: Diag,
     _policy: PhantomData<fn() -> P>,
 }
@@ -94,15 +105,25 @@ fn spin_while_locked(state: &AtomicU32) -> u32 {
 /// The futex slow path (std's `lock_contended`): returns holding the lock, the word 1 or 2.
 /// Every thread that sleeps has first set the word to 2, so the unlock that follows wakes
 /// someone; a woken thread takes the lock as 2 (pessimistic: there may be more sleepers).
-pub(super) fn lock_parking(state: &AtomicU32, diag: &Diag) {
+///
+/// While `priority` is nonzero, threads that must not block are waiting: give way to them by
+/// sleeping on `priority` until it drops to 0 (their last one wakes everybody).
+fn lock_parking(state: &AtomicU32, priority: &AtomicU32, diag: &Diag) {
     let mut s = spin_while_locked(state);
-    if s == UNLOCKED {
+    if s == UNLOCKED && priority.load(Relaxed) == 0 {
         match state.compare_exchange(UNLOCKED, LOCKED, Acquire, Relaxed) {
             Ok(_) => return,
             Err(now) => s = now,
         }
     }
     loop {
+        let waiting = priority.load(Acquire);
+        if waiting != 0 {
+            diag.count_wait();
+            platform::wait(priority, waiting);
+            s = state.load(Relaxed);
+            continue;
+        }
         // Mark contended; if the lock was free, that acquired it.
         if s != CONTENDED && state.swap(CONTENDED, Acquire) == UNLOCKED {
             return;
@@ -110,6 +131,21 @@ pub(super) fn lock_parking(state: &AtomicU32, diag: &Diag) {
         diag.count_wait();
         platform::wait(state, CONTENDED);
         s = spin_while_locked(state);
+    }
+}
+
+/// Test-and-test-and-set for a thread that may block but has nothing to sleep on
+/// ([`platform::CAN_WAIT`] false): it still gives way while `priority` is nonzero.
+fn lock_spinning_giving_way(state: &AtomicU32, priority: &AtomicU32) {
+    let backoff = Backoff::new();
+    loop {
+        if priority.load(Relaxed) == 0
+            && state.load(Relaxed) == UNLOCKED
+            && state.compare_exchange(UNLOCKED, LOCKED, Acquire, Relaxed).is_ok()
+        {
+            return;
+        }
+        backoff.snooze();
     }
 }
 
@@ -126,19 +162,39 @@ impl<P: BlockPolicy> FutexLock<P> {
     /// policy says. [`RawLock::lock`] asks the policy, and only when the lock is contended.
     #[inline]
     pub fn lock_with(&self, may_block: bool) {
-        if self.state.compare_exchange(UNLOCKED, LOCKED, Acquire, Relaxed).is_err() {
+        if !self.try_fast() {
             self.lock_slow(may_block);
         }
         self.diag.acquired();
     }
 
+    /// Threads that must not block waiting for the lock right now (a racy snapshot).
+    pub fn priority_waiters(&self) -> u32 {
+        self.priority.load(Relaxed)
+    }
+
+    /// The uncontended path: free, and no thread that must not block is waiting.
+    #[inline]
+    fn try_fast(&self) -> bool {
+        self.priority.load(Relaxed) == 0
+            && self.state.compare_exchange(UNLOCKED, LOCKED, Acquire, Relaxed).is_ok()
+    }
+
     #[cold]
     fn lock_slow(&self, may_block: bool) {
         self.diag.count_contended();
-        if platform::CAN_WAIT && may_block {
-            lock_parking(&self.state, &self.diag);
-        } else {
+        if !may_block {
+            // Announce ourselves so threads that may block give way, spin (never wait), and
+            // let them go again once the last such waiter has the lock.
+            self.priority.fetch_add(1, Relaxed);
             lock_spinning(&self.state);
+            if self.priority.fetch_sub(1, Release) == 1 {
+                platform::wake_all(&self.priority);
+            }
+        } else if platform::CAN_WAIT {
+            lock_parking(&self.state, &self.priority, &self.diag);
+        } else {
+            lock_spinning_giving_way(&self.state, &self.priority);
         }
     }
 }
@@ -148,19 +204,28 @@ impl<P: BlockPolicy> FutexLock<P> {
 // 2 first, so the unlock they wait for sees 2 and wakes one (no lost wake-up).
 unsafe impl<P: BlockPolicy> RawLock for FutexLock<P> {
     #[cfg(not(loom))]
-    const INIT: Self =
-        Self { state: AtomicU32::new(UNLOCKED), diag: Diag::new(), _policy: PhantomData };
+    const INIT: Self = Self {
+        state: AtomicU32::new(UNLOCKED),
+        priority: AtomicU32::new(0),
+        diag: Diag::new(),
+        _policy: PhantomData,
+    };
 
     const KIND: LockKind = P::KIND;
 
     #[cfg(loom)]
     fn new() -> Self {
-        Self { state: AtomicU32::new(UNLOCKED), diag: Diag::new(), _policy: PhantomData }
+        Self {
+            state: AtomicU32::new(UNLOCKED),
+            priority: AtomicU32::new(0),
+            diag: Diag::new(),
+            _policy: PhantomData,
+        }
     }
 
     #[inline]
     fn lock(&self) {
-        if self.state.compare_exchange(UNLOCKED, LOCKED, Acquire, Relaxed).is_err() {
+        if !self.try_fast() {
             // Asked only on the slow path: the policy's thread-local read costs nothing
             // uncontended.
             self.lock_slow(P::may_block());

@@ -2,7 +2,7 @@
 //! thread sleeps on an address, and whether a thread may sleep at all.
 //!
 //! The rest of the crate never names a target; it uses [`Memory`], [`wait`], [`wake_one`],
-//! [`CAN_WAIT`] and [`THREADS_MAY_BLOCK_BY_DEFAULT`].
+//! [`wake_all`], [`CAN_WAIT`] and [`THREADS_MAY_BLOCK_BY_DEFAULT`].
 
 #[cfg(target_family = "wasm")]
 mod wasm;
@@ -20,7 +20,7 @@ pub use native::*;
 #[cfg(loom)]
 mod loom;
 #[cfg(loom)]
-pub use self::loom::{CAN_WAIT, forbid_wait, wait, wake_one, yield_now};
+pub use self::loom::{CAN_WAIT, forbid_wait, wait, wake_all, wake_one, yield_now};
 
 #[cfg(not(any(target_family = "wasm", unix)))]
 compile_error!("wasm-heap runs on wasm32 and, for tests and benchmarks, on Unix hosts");
