@@ -100,7 +100,9 @@ fn static_item(item: &StaticItem, config: &Config, meta: &Metadata) -> TokenStre
         quote_spanned! {span=>
             const _: () = ::core::assert!(
                 !#krate::__private::WASM_THREADS,
+                // ANCHOR: lock_none_message
                 "`lock = none` does no synchronization, but this build has threads (a `*-threads` target or `+atomics`); use `lock = adaptive`, `park` or `spin`"
+                // ANCHOR_END: lock_none_message
             );
         }
     });
