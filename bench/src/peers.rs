@@ -174,6 +174,7 @@ mod wh {
     pub static ADAPTIVE: Heap<Adaptive> = Heap::new(&CFG);
     pub static ADAPTIVE_NOCACHE: Heap<Adaptive> = Heap::new(&CFG_NOCACHE);
     pub static SPIN_NOCACHE: Heap<Spin> = Heap::new(&CFG_NOCACHE);
+    pub static PARK_NOCACHE: Heap<Park> = Heap::new(&CFG_NOCACHE);
 
     pub fn exit() {
         wasm_heap::thread::release_thread_cache();
@@ -197,6 +198,7 @@ mod wh {
             "wh-adaptive" => ADAPTIVE.stats(),
             "wh-adaptive-nc" => ADAPTIVE_NOCACHE.stats(),
             "wh-spin-nc" => SPIN_NOCACHE.stats(),
+            "wh-park-nc" => PARK_NOCACHE.stats(),
             _ => return,
         };
         eprintln!("  [{name}] {s:?}");
@@ -205,6 +207,7 @@ mod wh {
     stats_fn!(adaptive_stats, ADAPTIVE);
     stats_fn!(adaptive_nocache_stats, ADAPTIVE_NOCACHE);
     stats_fn!(spin_nocache_stats, SPIN_NOCACHE);
+    stats_fn!(park_nocache_stats, PARK_NOCACHE);
 }
 
 /// Every peer this build has, in table order.
@@ -240,6 +243,13 @@ pub fn all() -> Vec<Peer> {
             alloc: &wh::ADAPTIVE_NOCACHE,
             thread_exit: wh::exit,
             lock_stats: Some(wh::adaptive_nocache_stats),
+        });
+        v.push(Peer {
+            name: "wh-park-nc",
+            what: "wasm-heap, lock = park, cache_blocks = 0",
+            alloc: &wh::PARK_NOCACHE,
+            thread_exit: wh::exit,
+            lock_stats: Some(wh::park_nocache_stats),
         });
         v.push(Peer {
             name: "wh-spin-nc",
