@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # How much wasm code an allocator adds: builds bench/size-probe for wasm32-wasip1-threads with
-# the system allocator (baseline), dlmalloc behind a spin lock, and wasm-heap (adaptive,
+# a bump allocator (baseline), dlmalloc behind a spin lock, and wasm-heap (adaptive,
 # caches on); runs `wasm-opt -Oz` (binaryen, from Debian's packages); prints the code and data
 # section sizes and writes bench/results/size.md. Not a test.
 set -euo pipefail
@@ -32,15 +32,15 @@ PY
   echo
   echo "\`scripts/size.sh\`: bench/size-probe built for $target (opt-level z, LTO, panic = abort),"
   echo "then \`$(wasm-opt --version)\` -Oz. Every variant links std's panic and formatting machinery,"
-  echo "so the \"added\" column is the allocator's own code. The baseline's system allocator is"
-  echo "wasi-libc's malloc, which std links in every variant."
+  echo "so the \"added\" column is the allocator's own code over a bump allocator that never"
+  echo "frees (wasi-libc's own malloc is in every variant alike: libc uses it internally)."
   echo
   echo "| allocator | code bytes | added code | data bytes |"
   echo "|---|---:|---:|---:|"
 } > "$out"
 base=
-for variant in system dlmalloc wasm-heap; do
-  feat=(); [ "$variant" != system ] && feat=(--features "$variant")
+for variant in bump dlmalloc wasm-heap; do
+  feat=(); [ "$variant" != bump ] && feat=(--features "$variant")
   cargo build -q --release --manifest-path bench/size-probe/Cargo.toml --target "$target" "${feat[@]}"
   wasm-opt -Oz --enable-threads --enable-bulk-memory --enable-mutable-globals --enable-sign-ext \
     --enable-nontrapping-float-to-int "$CARGO_TARGET_DIR/$target/release/wasm_heap_size_probe.wasm" \
@@ -49,7 +49,7 @@ for variant in system dlmalloc wasm-heap; do
   [ -z "$base" ] && base=$code
   label=$variant
   case $variant in
-    system) label="system (wasi-libc malloc): baseline" ;;
+    bump) label="bump allocator, never frees: baseline" ;;
     dlmalloc) label="dlmalloc crate + spin lock (std's browser allocator)" ;;
     wasm-heap) label="wasm-heap, lock = adaptive, caches on" ;;
   esac

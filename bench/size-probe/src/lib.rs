@@ -1,6 +1,7 @@
 //! Exports `probe_alloc` / `probe_free` through one global allocator, chosen by feature:
-//! none (the target's system allocator), `wasm-heap` (lock = adaptive, caches on) or
-//! `dlmalloc` (the dlmalloc crate behind a bare spin lock, as std does in the browser).
+//! none (a trivial bump allocator that never frees: the baseline), `wasm-heap` (lock =
+//! adaptive, caches on) or `dlmalloc` (the dlmalloc crate behind a bare spin lock, as std does
+//! in the browser).
 //! Every variant also links std's panic and formatting machinery (`probe_panic`), which most
 //! applications already carry, so the size differences are the allocators' own code.
 
@@ -59,8 +60,28 @@ mod spin_dlmalloc {
 #[global_allocator]
 static HEAP: spin_dlmalloc::SpinDlmalloc = spin_dlmalloc::SpinDlmalloc::new();
 
+/// The baseline: bumps through fresh `memory.grow` pages, never frees.
 #[cfg(not(any(feature = "wasm-heap", feature = "dlmalloc")))]
-static HEAP: std::alloc::System = std::alloc::System;
+struct Bump(std::sync::atomic::AtomicUsize);
+
+// SAFETY: hands out disjoint, aligned ranges of grown memory (or null).
+#[cfg(not(any(feature = "wasm-heap", feature = "dlmalloc")))]
+unsafe impl GlobalAlloc for Bump {
+    unsafe fn alloc(&self, l: Layout) -> *mut u8 {
+        let pages = l.size().div_ceil(65536) + l.align().div_ceil(65536);
+        let old = core::arch::wasm32::memory_grow(0, pages);
+        if old == usize::MAX {
+            return core::ptr::null_mut();
+        }
+        self.0.fetch_add(pages, std::sync::atomic::Ordering::Relaxed);
+        (old * 65536).next_multiple_of(l.align()) as *mut u8
+    }
+    unsafe fn dealloc(&self, _: *mut u8, _: Layout) {}
+}
+
+#[cfg(not(any(feature = "wasm-heap", feature = "dlmalloc")))]
+#[global_allocator]
+static HEAP: Bump = Bump(std::sync::atomic::AtomicUsize::new(0));
 
 /// Allocates through the chosen allocator.
 ///
