@@ -1,15 +1,16 @@
-//! This heap as the process's `#[global_allocator]`, running a real workload from crates.io:
-//! serde_json building, serializing and re-parsing a multi-megabyte document on several
-//! threads, with the results checked.
+//! `#[wasm_heap]` as the test binary's `#[global_allocator]` (everything this test binary
+//! allocates, the test harness included, goes through it), running a real workload from
+//! crates.io: serde_json building, serializing and re-parsing a multi-megabyte document on
+//! several threads, with the results checked. Runs natively and, through the workspace's
+//! cargo runner, in wasmtime.
 #![cfg(not(loom))]
 
 use serde::{Deserialize, Serialize};
-use wasm_heap::lock::Adaptive;
-use wasm_heap::{Heap, HeapConfig};
+use wasm_heap::wasm_heap;
 
-static CONFIG: HeapConfig = HeapConfig::DEFAULT;
+#[wasm_heap(pages = 16..=16384, lock = adaptive)]
 #[global_allocator]
-static HEAP: Heap<Adaptive> = Heap::new(&CONFIG);
+static HEAP: Heap;
 
 #[derive(Serialize, Deserialize, PartialEq, Debug, Clone)]
 struct Record {
