@@ -35,6 +35,7 @@ PY
   echo "so the \"added\" column is the allocator's own code over a bump allocator that never"
   echo "frees (wasi-libc's own malloc is in every variant alike: libc uses it internally)."
   echo
+  echo "<!-- ANCHOR: table -->"
   echo "| allocator | code bytes | added code | data bytes |"
   echo "|---|---:|---:|---:|"
 } > "$out"
@@ -55,4 +56,5 @@ for variant in bump dlmalloc wasm-heap; do
   esac
   echo "| $label | $code | $((code - base)) | $data |" >> "$out"
 done
+echo "<!-- ANCHOR_END: table -->" >> "$out"
 cat "$out"
