@@ -12,7 +12,6 @@
 //!   `alloc_zeroed` clears only the dirty pages of the run.
 
 use core::alloc::{GlobalAlloc, Layout};
-use core::cell::UnsafeCell;
 use core::ptr::{self, NonNull};
 use core::sync::atomic::{AtomicU64, AtomicUsize, Ordering::Relaxed};
 
@@ -22,7 +21,7 @@ use wasm_heap_config::{
 };
 
 use crate::cache::{self, Registry, ThreadCache};
-use crate::lock::RawLock;
+use crate::lock::{Mutex, MutexGuard, RawLock};
 use crate::page::{PageManager, PageState};
 use crate::platform::Memory;
 use crate::remote::{self, RemoteFreeList};
@@ -125,8 +124,8 @@ pub struct InvalidFree {
 #[derive(Debug)]
 pub struct Heap<L: RawLock> {
     config: &'static HeapConfig,
-    lock: L,
-    central: UnsafeCell<Central>,
+    /// What only the lock holder touches.
+    central: Mutex<L, Central>,
     pages: PageManager<'static>,
     remote: RemoteFreeList,
     caches: Registry,
@@ -144,54 +143,6 @@ pub struct Heap<L: RawLock> {
     last_invalid_kind: AtomicUsize,
 }
 
-// SAFETY: `central` is only touched while `lock` is held; everything else is atomics or
-// immutable.
-unsafe impl<L: RawLock> Sync for Heap<L> {}
-
-/// The lock held, and access to what it guards.
-struct Locked<'h, L: RawLock> {
-    heap: &'h Heap<L>,
-}
-
-impl<L: RawLock> Drop for Locked<'_, L> {
-    fn drop(&mut self) {
-        // SAFETY: a `Locked` exists only while this thread holds the lock.
-        unsafe { self.heap.lock.unlock() };
-    }
-}
-
-impl<L: RawLock> Locked<'_, L> {
-    fn central(&mut self) -> &mut Central {
-        // SAFETY: the lock is held, and `&mut self` keeps this the only reference.
-        unsafe { &mut *self.heap.central.get() }
-    }
-
-    /// Returns every block on the remote-free list to its span.
-    fn take_remote(&mut self) {
-        let heap = self.heap;
-        let mut bytes = 0;
-        let mut invalid = 0;
-        // SAFETY: the lock makes us the list's only consumer.
-        unsafe {
-            heap.remote.take_all(|block| {
-                let central = &mut *heap.central.get();
-                // SAFETY: the lock is held; blocks on the list were freed by their owners.
-                match central.spans.give_block(&heap.pages, block) {
-                    Ok(size) => bytes += size,
-                    Err(_) => invalid += 1,
-                }
-            })
-        };
-        if bytes != 0 {
-            heap.remote.settle(bytes);
-            heap.span_bytes_out.fetch_sub(bytes, Relaxed);
-        }
-        if invalid != 0 {
-            heap.invalid_frees.fetch_add(invalid, Relaxed);
-        }
-    }
-}
-
 /// Most blocks moved between a magazine and the spans at once.
 const MAX_BATCH: usize = MAX_CACHE_BLOCKS as usize;
 
@@ -200,8 +151,7 @@ impl<L: RawLock> Heap<L> {
     pub const fn new(config: &'static HeapConfig) -> Self {
         Self {
             config,
-            lock: L::INIT,
-            central: UnsafeCell::new(Central { spans: Spans::new() }),
+            central: Mutex::new(Central { spans: Spans::new() }),
             pages: PageManager::new(
                 Memory::global(),
                 config.min_pages as usize,
@@ -228,12 +178,31 @@ impl<L: RawLock> Heap<L> {
 
     /// The lock, e.g. to see who holds it when a heap seems stuck.
     pub fn lock(&self) -> &L {
-        &self.lock
+        self.central.raw()
     }
 
-    fn locked(&self) -> Locked<'_, L> {
-        self.lock.lock();
-        Locked { heap: self }
+    /// Takes the lock and first returns every block on the remote-free list to its span
+    /// (pending frees may empty spans whose pages the caller can use).
+    fn locked(&self) -> MutexGuard<'_, L, Central> {
+        let mut central = self.central.lock();
+        let mut bytes = 0;
+        let mut invalid = 0;
+        // SAFETY: the lock makes us the list's only consumer; blocks on the list were freed
+        // by their owners, and give_block validates each before touching it.
+        unsafe {
+            self.remote.take_all(|block| match central.spans.give_block(&self.pages, block) {
+                Ok(size) => bytes += size,
+                Err(_) => invalid += 1,
+            })
+        };
+        if bytes != 0 {
+            self.remote.settle(bytes);
+            self.span_bytes_out.fetch_sub(bytes, Relaxed);
+        }
+        if invalid != 0 {
+            self.invalid_frees.fetch_add(invalid, Relaxed);
+        }
+        central
     }
 
     #[inline]
@@ -327,11 +296,10 @@ impl<L: RawLock> Heap<L> {
     /// Takes up to `out.len()` blocks of `class` under the lock.
     fn take_blocks(&self, class: usize, out: &mut [Block]) -> usize {
         let mut locked = self.locked();
-        locked.take_remote();
         let classes = &self.config.classes;
         // SAFETY: the lock is held.
-        let taken = unsafe { locked.central().spans.take_blocks(&self.pages, classes, class, out) }
-            .unwrap_or(0);
+        let taken =
+            unsafe { locked.spans.take_blocks(&self.pages, classes, class, out) }.unwrap_or(0);
         drop(locked);
         let bytes = taken * classes.block_size(class);
         self.note_out(&self.span_bytes_out, bytes);
@@ -374,9 +342,7 @@ impl<L: RawLock> Heap<L> {
         // Page runs are page-aligned; a larger alignment maps spare pages and trims them.
         let align_pages = (layout.align() / PAGE_SIZE).max(1);
         let Some(with_spare) = n.checked_add(align_pages - 1) else { return ptr::null_mut() };
-        let mut locked = self.locked();
-        // Pending frees may empty spans whose pages this run can use.
-        locked.take_remote();
+        let locked = self.locked();
         // SAFETY: the lock is held.
         let Ok(run) = (unsafe { self.pages.map(with_spare, zeroed) }) else {
             return ptr::null_mut();
@@ -452,9 +418,8 @@ impl<L: RawLock> Heap<L> {
     #[cold]
     fn release_checked(&self, block: *mut u8, size: usize) {
         let mut locked = self.locked();
-        locked.take_remote();
         // SAFETY: the lock is held; give_block validates the pointer before touching it.
-        match unsafe { locked.central().spans.give_block(&self.pages, block) } {
+        match unsafe { locked.spans.give_block(&self.pages, block) } {
             Ok(bytes) => {
                 self.span_bytes_out.fetch_sub(bytes, Relaxed);
                 self.uncached_requested.fetch_sub(size, Relaxed);
@@ -477,8 +442,8 @@ impl<L: RawLock> Heap<L> {
         };
         let locked = self.locked();
         if self.config.checked {
-            // SAFETY: the lock is held (span pages are only changed under it).
-            let is_span = unsafe { (*self.central.get()).spans.is_span_page(&self.pages, start) };
+            // Under the lock: span pages only change under it.
+            let is_span = locked.spans.is_span_page(&self.pages, start);
             let aligned = self.pages.address(start) == block as usize;
             if is_span || !aligned || !self.pages.is_in_use(start, n) {
                 drop(locked);
@@ -586,8 +551,8 @@ impl<L: RawLock> Heap<L> {
             pending_bytes,
             caches,
             orphaned_caches: orphaned,
-            lock_waits: self.lock.waits(),
-            lock_contended: self.lock.contended(),
+            lock_waits: self.lock().waits(),
+            lock_contended: self.lock().contended(),
             invalid_frees: self.invalid_frees.load(Relaxed),
             bytes_zeroed: zeroed,
         }
@@ -598,9 +563,8 @@ impl<L: RawLock> Heap<L> {
     pub fn class_stats(&self, out: &mut [ClassStats]) -> usize {
         let classes = &self.config.classes;
         let n = out.len().min(classes.len());
-        let mut locked = self.locked();
-        locked.take_remote();
-        let spans = &locked.central().spans;
+        let locked = self.locked();
+        let spans = &locked.spans;
         for (class, o) in out[..n].iter_mut().enumerate() {
             *o = ClassStats {
                 block_size: classes.block_size(class),
