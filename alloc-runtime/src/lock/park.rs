@@ -150,11 +150,11 @@ fn lock_parking(state: &AtomicU32, priority: &AtomicU32, diag: &Diag) {
                 s = state.load(Relaxed);
                 continue;
             }
-            if s == LOCKED {
-                if let Err(now) = state.compare_exchange(LOCKED, CONTENDED, Relaxed, Relaxed) {
-                    s = now;
-                    continue;
-                }
+            if s == LOCKED
+                && let Err(now) = state.compare_exchange(LOCKED, CONTENDED, Relaxed, Relaxed)
+            {
+                s = now;
+                continue;
             }
             diag.count_wait();
             platform::wait(state, CONTENDED);
