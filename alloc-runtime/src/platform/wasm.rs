@@ -122,8 +122,20 @@ pub fn wake_one(_atomic: &AtomicU32) {}
 #[inline]
 pub fn wake_all(_atomic: &AtomicU32) {}
 
-/// wasm has no way to give up a time slice; a spin-loop hint is the best there is.
+/// WASI can give up the time slice (`sched_yield`); a browser can't, and a spin-loop hint is
+/// the best there is.
 #[inline]
 pub fn yield_now() {
+    #[cfg(target_os = "wasi")]
+    {
+        #[link(wasm_import_module = "wasi_snapshot_preview1")]
+        unsafe extern "C" {
+            fn sched_yield() -> u16;
+        }
+        // SAFETY: sched_yield takes no arguments and has no preconditions; its errno is
+        // ignored because a failed yield is just a shorter spin.
+        unsafe { sched_yield() };
+    }
+    #[cfg(not(target_os = "wasi"))]
     core::hint::spin_loop();
 }
