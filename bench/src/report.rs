@@ -7,6 +7,7 @@ use std::fmt::Write as _;
 pub struct Out {
     text: String,
     summary: Vec<Vec<String>>,
+    locks: Vec<Vec<String>>,
 }
 
 impl Out {
@@ -62,8 +63,56 @@ impl Out {
         ]);
     }
 
-    /// Prints the summary table (if any rows were recorded).
+    /// Records the lock policies' row for one configuration: the main-batch p99 of
+    /// `wh-adaptive-nc` and `wh-park-nc` against `wh-spin-nc` (caches off, so every call
+    /// takes the lock and only the lock policy differs). Skipped unless all three ran.
+    pub fn compare_locks(&mut self, config: String, p99: &[(&str, f64)]) {
+        let get = |name: &str| p99.iter().find(|(n, _)| *n == name).map(|&(_, v)| v);
+        let (Some(adaptive), Some(park), Some(spin)) =
+            (get("wh-adaptive-nc"), get("wh-park-nc"), get("wh-spin-nc"))
+        else {
+            return;
+        };
+        let against_spin = |v: f64| {
+            if v <= 0.0 || spin <= 0.0 {
+                "–".to_owned()
+            } else if v <= spin {
+                format!("{:.1}× lower", spin / v)
+            } else {
+                format!("{:.1}× higher", v / spin)
+            }
+        };
+        self.locks.push(vec![
+            config,
+            dur_ns(spin as u64),
+            dur_ns(adaptive as u64),
+            against_spin(adaptive),
+            dur_ns(park as u64),
+            against_spin(park),
+        ]);
+    }
+
+    /// Prints the summary tables (those with rows).
     pub fn finish_summary(&mut self) {
+        if !self.locks.is_empty() {
+            let mut t = Table::new(&[
+                "workload",
+                "spin p99",
+                "adaptive p99",
+                "adaptive vs spin",
+                "park p99",
+                "park vs spin",
+            ]);
+            for r in core::mem::take(&mut self.locks) {
+                t.row(r);
+            }
+            self.line("");
+            self.line("## Lock policies alone: main-batch p99 with caches off (`wh-*-nc`)");
+            self.line("");
+            self.line("<!-- ANCHOR: locks -->");
+            self.line(t.render());
+            self.line("<!-- ANCHOR_END: locks -->");
+        }
         if self.summary.is_empty() {
             return;
         }

@@ -94,6 +94,7 @@ pub fn run(peers: &[Peer], s: &Settings, out: &mut Out) {
         out.summarize(format!("seed T={t}"), "worker ops/s", &ops, true);
         let p99: Vec<(&str, f64)> = names.iter().zip(&p99s).map(|(n, v)| (*n, *v as f64)).collect();
         out.summarize(format!("seed T={t}"), "main batch p99", &p99, false);
+        out.compare_locks(format!("seed T={t}"), &p99);
         out.line("");
         out.line(format!("### seed, T = {t} worker thread{}", if t == 1 { "" } else { "s" }));
         out.line("");
