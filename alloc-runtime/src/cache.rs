@@ -3,7 +3,7 @@
 //! read-modify-write.
 //!
 //! A cache belongs to one heap and, while attached, to one thread. Each heap keeps a
-//! push-only registry of its caches. A thread that exits (its thread-local destructor), or a
+//! push-only registry of its caches. A thread that exits (its exit hook), or a
 //! worker that calls [`crate::thread::release_thread_cache`], orphans its caches, blocks and
 //! all; the next thread that needs a cache adopts an orphan before making a new one, so thread
 //! churn never strands memory for long.
@@ -241,32 +241,28 @@ mod binding {
     use core::cell::Cell;
     use core::ptr;
 
+    use crate::platform;
+
     /// Heaps one thread can have caches for at once (more use the central path).
     const SLOTS: usize = 4;
 
-    const NO_DESTRUCTOR_YET: u8 = 0;
-    const REGISTERING: u8 = 1;
-    const REGISTERED: u8 = 2;
-    const EXITING: u8 = 3;
+    const NO_HOOK_YET: u8 = 0;
+    const HOOKED: u8 = 1;
+    const EXITING: u8 = 2;
 
     type Slot = Cell<(usize, *const ThreadCache)>;
 
     std::thread_local! {
-        // No destructors on these: reading them never allocates or registers anything.
+        // No destructors on these: reading them never allocates or registers anything,
+        // and they stay readable while the thread exits.
         static CACHES: [Slot; SLOTS] = const { [const { Cell::new((0, ptr::null())) }; SLOTS] };
-        static STATE: Cell<u8> = const { Cell::new(NO_DESTRUCTOR_YET) };
-        // The one thread-local with a destructor, touched only after a cache is attached,
-        // because registering it may allocate (re-entering the heap).
-        static EXIT: ExitGuard = const { ExitGuard };
+        static STATE: Cell<u8> = const { Cell::new(NO_HOOK_YET) };
     }
 
-    struct ExitGuard;
-
-    impl Drop for ExitGuard {
-        fn drop(&mut self) {
-            let _ = STATE.try_with(|s| s.set(EXITING));
-            release_all();
-        }
+    /// The thread-exit hook: orphans the thread's caches, and keeps it from attaching more.
+    fn on_thread_exit() {
+        STATE.set(EXITING);
+        release_all();
     }
 
     /// The current thread's cache for the heap `key`, if attached.
@@ -284,35 +280,29 @@ mod binding {
             .flatten()
     }
 
-    /// Whether the current thread may attach a cache now (not while exiting, not while
-    /// registering its exit hook, and only with a free slot).
+    /// Whether the current thread may attach a cache now (not while exiting, and only with
+    /// a free slot).
     pub fn can_attach() -> bool {
-        let state = STATE.try_with(Cell::get).unwrap_or(EXITING);
-        state != EXITING
-            && state != REGISTERING
-            && CACHES.try_with(|s| s.iter().any(|s| s.get().0 == 0)).unwrap_or(false)
+        STATE.get() != EXITING && CACHES.with(|s| s.iter().any(|s| s.get().0 == 0))
     }
 
     /// Binds `cache` to the heap `key` for the current thread, and makes sure thread exit
-    /// will orphan it.
+    /// will orphan it. (Setting the exit hook never allocates, so never re-enters a heap.)
     pub fn attach(key: usize, cache: &'static ThreadCache) {
-        let _ = CACHES.try_with(|slots| {
+        CACHES.with(|slots| {
             if let Some(slot) = slots.iter().find(|s| s.get().0 == 0) {
                 slot.set((key, cache));
             }
         });
-        if STATE.get() == NO_DESTRUCTOR_YET {
-            STATE.set(REGISTERING);
-            // Registering the destructor may allocate: that allocation finds the cache just
-            // attached, or the central path, never this function again.
-            let _ = EXIT.try_with(|_| {});
-            STATE.set(REGISTERED);
+        if STATE.get() == NO_HOOK_YET {
+            STATE.set(HOOKED);
+            platform::call_at_thread_exit(on_thread_exit);
         }
     }
 
     /// Orphans every cache of the current thread.
     pub fn release_all() {
-        let _ = CACHES.try_with(|slots| {
+        CACHES.with(|slots| {
             for slot in slots {
                 let (key, cache) = slot.replace((0, ptr::null()));
                 if key != 0 {
