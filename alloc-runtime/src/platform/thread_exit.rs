@@ -19,10 +19,10 @@ pub fn call_at_thread_exit(_hook: fn()) -> bool {
 #[cfg(any(all(unix, not(target_family = "wasm")), all(target_os = "wasi", wasm_threads)))]
 mod posix {
     use core::ffi::c_void;
-    use core::sync::atomic::{AtomicUsize, Ordering::AcqRel, Ordering::Acquire};
+    use core::sync::atomic::{AtomicUsize, Ordering::Acquire, Ordering::Release};
 
     #[cfg(not(target_family = "wasm"))]
-    use libc::{pthread_key_create, pthread_key_delete, pthread_key_t, pthread_setspecific};
+    use libc::{pthread_key_create, pthread_key_t, pthread_setspecific};
 
     /// wasi-libc's (musl's) key type.
     #[cfg(target_family = "wasm")]
@@ -36,27 +36,44 @@ mod posix {
             key: *mut pthread_key_t,
             destructor: Option<unsafe extern "C" fn(*mut c_void)>,
         ) -> core::ffi::c_int;
-        fn pthread_key_delete(key: pthread_key_t) -> core::ffi::c_int;
         fn pthread_setspecific(key: pthread_key_t, value: *const c_void) -> core::ffi::c_int;
     }
 
-    /// The process's one key, plus one (0 until created).
-    static KEY: AtomicUsize = AtomicUsize::new(0);
+    /// The process's one key: [`UNSET`], [`CREATING`], or the key plus [`KEY_BIAS`].
+    static KEY: AtomicUsize = AtomicUsize::new(UNSET);
+    const UNSET: usize = 0;
+    const CREATING: usize = 1;
+    const KEY_BIAS: usize = 2;
 
     /// Arranges for `hook` to run once when the current thread exits, replacing the hook
     /// set before on this thread, if any. Returns whether it will run (false when the
     /// process ran out of keys).
     pub fn call_at_thread_exit(hook: fn()) -> bool {
-        let key = match KEY.load(Acquire) {
-            0 => match create_key() {
-                Some(key) => key,
-                None => return false,
-            },
-            key => (key - 1) as pthread_key_t,
-        };
+        let Some(key) = key() else { return false };
         // SAFETY: `key` is a live key; the value is a function pointer that only
         // `run_hook` reads, as one.
         unsafe { pthread_setspecific(key, hook as *const c_void) == 0 }
+    }
+
+    /// The key, created by the first thread that asks; the others wait for it (a
+    /// `pthread_key_create` call), so the process makes one key only.
+    fn key() -> Option<pthread_key_t> {
+        loop {
+            match KEY.compare_exchange(UNSET, CREATING, Acquire, Acquire) {
+                Ok(_) => break,
+                Err(CREATING) => core::hint::spin_loop(),
+                Err(key) => return Some((key - KEY_BIAS) as pthread_key_t),
+            }
+        }
+        let mut key: pthread_key_t = 0;
+        // SAFETY: `key` is a valid place for the new key.
+        if unsafe { pthread_key_create(&mut key, Some(run_hook)) } != 0 {
+            // Out of keys: no hook for this thread; a later one may try again.
+            KEY.store(UNSET, Release);
+            return None;
+        }
+        KEY.store(key as usize + KEY_BIAS, Release);
+        Some(key)
     }
 
     /// The key's destructor: runs the hook stored as the thread's value (the system has
@@ -66,23 +83,5 @@ mod posix {
         // only for non-null values.
         let hook = unsafe { core::mem::transmute::<*mut c_void, fn()>(hook) };
         hook();
-    }
-
-    #[cold]
-    fn create_key() -> Option<pthread_key_t> {
-        let mut key: pthread_key_t = 0;
-        // SAFETY: `key` is a valid place for the new key.
-        if unsafe { pthread_key_create(&mut key, Some(run_hook)) } != 0 {
-            return None;
-        }
-        match KEY.compare_exchange(0, key as usize + 1, AcqRel, Acquire) {
-            Ok(_) => Some(key),
-            Err(winner) => {
-                // Another thread made one first: use that, give ours back.
-                // SAFETY: ours was created above and never used.
-                unsafe { pthread_key_delete(key) };
-                Some((winner - 1) as pthread_key_t)
-            }
-        }
     }
 }
