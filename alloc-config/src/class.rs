@@ -202,21 +202,7 @@ impl ClassTable {
     /// The smallest class whose blocks hold `size` bytes, or `None` above the largest class.
     #[inline]
     pub const fn class_of(&self, size: usize) -> Option<usize> {
-        let c = if size <= SMALL_LIMIT {
-            self.small[size.div_ceil(SMALL_STEP)]
-        } else if size <= MAX_CLASS_SIZE as usize {
-            self.large[(size - SMALL_LIMIT).div_ceil(LARGE_STEP)]
-        } else {
-            NO_CLASS
-        };
-        if c == NO_CLASS {
-            return None;
-        }
-        let mut c = c as usize;
-        while c < self.count && (self.block_size[c] as usize) < size {
-            c += 1;
-        }
-        if c < self.count { Some(c) } else { None }
+        self.class_for(size, 1)
     }
 
     /// The smallest class whose blocks hold `size` bytes at an `align`-aligned address
@@ -224,12 +210,24 @@ impl ClassTable {
     /// page-aligned, so a block size that is a multiple of `align` keeps every block aligned.
     #[inline]
     pub const fn class_for(&self, size: usize, align: usize) -> Option<usize> {
-        let Some(mut c) = self.class_of(size) else { return None };
-        if align <= CLASS_GRANULE as usize {
-            return Some(c);
-        }
-        while c < self.count {
-            if (self.block_size[c] as usize).is_multiple_of(align) {
+        // The lookup gives the first class that can hold the slot's smallest size; step up
+        // from there (never for the default list, whose classes fall on slot boundaries,
+        // nor for alignments up to the granule, which every class meets).
+        let first = if size <= SMALL_LIMIT {
+            self.small[size.div_ceil(SMALL_STEP)]
+        } else if size <= MAX_CLASS_SIZE as usize {
+            // `(size - SMALL_LIMIT).div_ceil(LARGE_STEP)`, written so the compiler sees that
+            // it is below LARGE_ENTRIES (no bounds check).
+            self.large[(size - SMALL_LIMIT - 1) / LARGE_STEP + 1]
+        } else {
+            NO_CLASS
+        };
+        // Capped so the compiler sees every index in bounds; NO_CLASS is above the cap.
+        let count = if self.count < MAX_CLASSES { self.count } else { MAX_CLASSES };
+        let mut c = first as usize;
+        while c < count {
+            let block = self.block_size[c] as usize;
+            if block >= size && block & (align - 1) == 0 {
                 return Some(c);
             }
             c += 1;
