@@ -71,21 +71,34 @@ impl ThreadCache {
         }
     }
 
+    /// The magazine of `class`, unchecked: the heap's hot paths pass classes of its table.
+    ///
+    /// # Safety
+    /// `class < MAX_CLASSES`.
+    #[inline]
+    unsafe fn magazine(&self, class: usize) -> &Magazine {
+        debug_assert!(class < MAX_CLASSES);
+        // SAFETY: per the contract.
+        unsafe { self.magazines.get_unchecked(class) }
+    }
+
     /// Takes a cached block of `class`: the block and whether it reads zero.
     ///
     /// # Safety
-    /// Called by the attached thread.
+    /// Called by the attached thread; `class < MAX_CLASSES`.
     #[inline]
     pub unsafe fn pop(&self, class: usize) -> Option<(NonNull<u8>, bool)> {
-        let mag = &self.magazines[class];
+        // SAFETY: per the contract.
+        let mag = unsafe { self.magazine(class) };
         let len = mag.len.load(Relaxed);
         if len == 0 {
             return None;
         }
         let len = len - 1;
         mag.len.store(len, Relaxed);
-        // SAFETY: only the attached thread touches items; `len` is in bounds.
-        let item = unsafe { (*mag.items.get())[len as usize] };
+        // SAFETY: only the attached thread touches items; `len < MAX_CACHE_BLOCKS`, as no
+        // push goes past a capacity of at most that.
+        let item = unsafe { *(*mag.items.get()).get_unchecked(len as usize) };
         // SAFETY: cached items are non-null block addresses.
         Some((
             unsafe { NonNull::new_unchecked((item & !ZERO_TAG) as *mut u8) },
@@ -96,16 +109,21 @@ impl ThreadCache {
     /// Caches a block of `class`; false when the magazine already holds `capacity`.
     ///
     /// # Safety
-    /// Called by the attached thread; `block` is a free block of `class`.
+    /// Called by the attached thread; `block` is a free block of `class`;
+    /// `class < MAX_CLASSES`; `capacity <= MAX_CACHE_BLOCKS`.
     #[inline]
     pub unsafe fn push(&self, class: usize, block: *mut u8, zero: bool, capacity: u32) -> bool {
-        let mag = &self.magazines[class];
+        // SAFETY: per the contract.
+        let mag = unsafe { self.magazine(class) };
         let len = mag.len.load(Relaxed);
         if len >= capacity {
             return false;
         }
+        debug_assert!(capacity <= MAX_CACHE_BLOCKS);
         // SAFETY: only the attached thread touches items; `len < capacity <= MAX`.
-        unsafe { (*mag.items.get())[len as usize] = block as usize | zero as usize };
+        unsafe {
+            *(*mag.items.get()).get_unchecked_mut(len as usize) = block as usize | zero as usize
+        };
         mag.len.store(len + 1, Relaxed);
         true
     }
@@ -114,10 +132,13 @@ impl ThreadCache {
     /// calling `f` on each.
     ///
     /// # Safety
-    /// Called by the attached thread.
+    /// Called by the attached thread; `class < MAX_CLASSES`.
     pub unsafe fn drain(&self, class: usize, n: u32, mut f: impl FnMut(*mut u8)) {
-        let mag = &self.magazines[class];
-        let len = mag.len.load(Relaxed);
+        // SAFETY: per the contract.
+        let mag = unsafe { self.magazine(class) };
+        // Never above MAX_CACHE_BLOCKS (pushes stop at a capacity of at most that); the
+        // `min` lets the compiler see it, so the slicing below needs no bounds checks.
+        let len = mag.len.load(Relaxed).min(MAX_CACHE_BLOCKS);
         let n = n.min(len);
         // SAFETY: only the attached thread touches items.
         let items = unsafe { &mut *mag.items.get() };

@@ -258,7 +258,8 @@ impl<L: RawLock> Heap<L> {
         let Some(cache) = self.thread_cache() else {
             return self.allocate_uncached(class, layout, zeroed);
         };
-        // SAFETY: the cache is attached to this thread.
+        // SAFETY: the cache is attached to this thread; classes of the table are below
+        // MAX_CLASSES.
         let (block, zero) = match unsafe { cache.pop(class) } {
             Some(hit) => hit,
             None => match self.refill(cache, class) {
@@ -286,8 +287,9 @@ impl<L: RawLock> Heap<L> {
         }
         // Pushed highest address first, so pops go up through memory.
         for block in blocks[1..taken].iter().rev() {
-            // SAFETY: the cache is attached to this thread; the block is free, of `class`,
-            // and the magazine had no room problem: it was empty and `want <= capacity`.
+            // SAFETY: the cache is attached to this thread; the block is free, of `class`
+            // (below MAX_CLASSES); capacities are at most MAX_CACHE_BLOCKS; and the magazine
+            // had no room problem: it was empty and `want <= capacity`.
             unsafe { cache.push(class, block.ptr.as_ptr(), block.zero, self.config.cache_blocks) };
         }
         Some(blocks[0])
@@ -379,7 +381,8 @@ impl<L: RawLock> Heap<L> {
         };
         cache.account(layout.size(), true);
         let capacity = self.config.cache_blocks;
-        // SAFETY: the cache is attached to this thread; the block is free and of `class`.
+        // SAFETY: the cache is attached to this thread; the block is free and of `class`
+        // (below MAX_CLASSES); capacities are at most MAX_CACHE_BLOCKS.
         if unsafe { cache.push(class, block, false, capacity) } {
             return;
         }
@@ -395,8 +398,9 @@ impl<L: RawLock> Heap<L> {
         let mut first = ptr::null_mut();
         let mut last: *mut u8 = ptr::null_mut();
         let mut count = 0;
-        // SAFETY: the cache is attached to this thread; drained blocks are free blocks of
-        // ours, pointer-sized and aligned, now owned by this function alone.
+        // SAFETY: the cache is attached to this thread; `class` is below MAX_CLASSES;
+        // drained blocks are free blocks of ours, pointer-sized and aligned, now owned by
+        // this function alone.
         unsafe {
             cache.drain(class, n, |block| {
                 if last.is_null() {
