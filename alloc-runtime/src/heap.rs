@@ -295,11 +295,11 @@ impl<L: RawLock> Heap<L> {
         Some(blocks[0])
     }
 
-    /// Takes up to `out.len()` blocks of `class` under the lock.
+    /// Takes up to `out.len()` blocks of `class` (a class of the table) under the lock.
     fn take_blocks(&self, class: usize, out: &mut [Block]) -> usize {
         let mut locked = self.locked();
         let classes = &self.config.classes;
-        // SAFETY: the lock is held.
+        // SAFETY: the lock is held; `class` is a class of the table.
         let taken =
             unsafe { locked.spans.take_blocks(&self.pages, classes, class, out) }.unwrap_or(0);
         drop(locked);

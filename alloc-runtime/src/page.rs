@@ -521,10 +521,11 @@ fn word_mask(pages: &Range<usize>, w: usize) -> u64 {
 }
 
 /// Calls `f(word, mask)` for each bitmap word the page range `start..start + n` touches,
-/// with the bits of that word inside the range.
+/// with the bits of that word inside the range. (Callers pass ranges inside the address
+/// space; the clamp lets the compiler see that every word index is in bounds.)
 #[inline]
 fn for_words(start: usize, n: usize, mut f: impl FnMut(usize, u64)) {
-    let end = start + n;
+    let end = (start + n).min(ADDRESS_SPACE_PAGES);
     let mut page = start;
     while page < end {
         let w = page / 64;
