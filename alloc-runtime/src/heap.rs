@@ -309,6 +309,9 @@ impl<L: RawLock> Heap<L> {
     }
 
     /// Adds `bytes` handed out to `counter` (span blocks or page runs) and updates the peak.
+    /// Never inlined: its `fetch_max` loop would be copied into each of its callers, none of
+    /// them on the cached path.
+    #[inline(never)]
     fn note_out(&self, counter: &AtomicUsize, bytes: usize) {
         if bytes != 0 {
             counter.fetch_add(bytes, Relaxed);
@@ -432,6 +435,8 @@ impl<L: RawLock> Heap<L> {
         }
     }
 
+    /// Out of line: three callers, all cold.
+    #[inline(never)]
     fn report_invalid(&self, block: *mut u8, error: FreeError) {
         self.invalid_frees.fetch_add(1, Relaxed);
         self.last_invalid_free.store(block as usize, Relaxed);
