@@ -180,12 +180,10 @@ impl<'m> PageManager<'m> {
         let start = self.memory.grow(TABLE_PAGES).ok_or(MapError::OutOfMemory)?;
         // SAFETY: just grown, so ours, zero (a valid empty `Tables`), page-aligned.
         let t = unsafe { &*(self.address(start) as *const Tables) };
-        // The tables' own pages: ours and in use.
-        for_words(start, TABLE_PAGES, |w, mask| {
-            t.owned[w].fetch_or(mask, Relaxed);
-        });
-        self.owned_pages.fetch_add(TABLE_PAGES, Relaxed);
-        self.grown_end.store(start + TABLE_PAGES, Relaxed);
+        // The tables' own pages: ours and in use (grown, then taken, like any others).
+        self.add_grown(t, start, TABLE_PAGES);
+        // SAFETY: serialized by our caller; the pages were just added, free and zero.
+        unsafe { self.take(t, start, TABLE_PAGES, false) };
         self.tables_start.store(start, Relaxed);
         self.tables.store(ptr::from_ref(t).cast_mut(), Release);
         Ok(t)
@@ -411,16 +409,21 @@ impl<'m> PageManager<'m> {
             return Err(MapError::OutOfMemory);
         }
         // Pages between our last grow and `old` were grown by someone else: they stay
-        // un-owned, i.e. external. The new pages are ours, free and zero.
-        for_words(old, delta, |w, mask| {
+        // un-owned, i.e. external.
+        self.add_grown(t, old, delta);
+        Ok(())
+    }
+
+    /// Records pages `start..start + n`, just grown, as ours, free and zero.
+    fn add_grown(&self, t: &Tables, start: usize, n: usize) {
+        for_words(start, n, |w, mask| {
             t.owned[w].fetch_or(mask, Relaxed);
             t.free[w].fetch_or(mask, Relaxed);
             t.nonempty[w / 64].fetch_or(1 << (w % 64), Relaxed);
         });
-        self.grown_end.store(old + delta, Relaxed);
-        self.owned_pages.fetch_add(delta, Relaxed);
-        self.free_pages.fetch_add(delta, Relaxed);
-        Ok(())
+        self.grown_end.store(start + n, Relaxed);
+        self.owned_pages.fetch_add(n, Relaxed);
+        self.free_pages.fetch_add(n, Relaxed);
     }
 
     /// The state of page `page`.
