@@ -17,6 +17,8 @@ use core::sync::atomic::{AtomicPtr, AtomicU32, AtomicUsize, Ordering::*};
 
 use wasm_heap_config::{MAX_CACHE_BLOCKS, MAX_CLASSES, PAGE_SIZE};
 
+use crate::span::Block;
+
 /// Low pointer bit marking a cached block known to read zero (blocks are 8-aligned).
 const ZERO_TAG: usize = 1;
 
@@ -126,6 +128,23 @@ impl ThreadCache {
         };
         mag.len.store(len + 1, Relaxed);
         true
+    }
+
+    /// Fills the empty magazine of `class` with `blocks`, the first on top: the lowest
+    /// address when `blocks` ascend, so pops go up through memory.
+    ///
+    /// # Safety
+    /// Called by the attached thread; the magazine is empty; every block is a free block of
+    /// `class`; `class < MAX_CLASSES`; at most the magazine's capacity of blocks.
+    pub unsafe fn fill(&self, class: usize, blocks: &[Block]) {
+        // SAFETY: per the contract.
+        let mag = unsafe { self.magazine(class) };
+        // SAFETY: only the attached thread touches items.
+        let items = unsafe { &mut *mag.items.get() };
+        for (item, block) in items.iter_mut().zip(blocks.iter().rev()) {
+            *item = block.ptr.as_ptr() as usize | block.zero as usize;
+        }
+        mag.len.store(blocks.len() as u32, Relaxed);
     }
 
     /// Removes the oldest `n` blocks of `class` (the bottom of the magazine, the coldest),

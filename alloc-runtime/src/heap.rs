@@ -282,17 +282,12 @@ impl<L: RawLock> Heap<L> {
         let want = (self.config.cache_blocks as usize / 2).clamp(1, MAX_BATCH);
         let mut blocks = [Block { ptr: NonNull::dangling(), zero: false }; MAX_BATCH];
         let taken = self.take_blocks(class, &mut blocks[..want]);
-        if taken == 0 {
-            return None;
-        }
-        // Pushed highest address first, so pops go up through memory.
-        for block in blocks[1..taken].iter().rev() {
-            // SAFETY: the cache is attached to this thread; the block is free, of `class`
-            // (below MAX_CLASSES); capacities are at most MAX_CACHE_BLOCKS; and the magazine
-            // had no room problem: it was empty and `want <= capacity`.
-            unsafe { cache.push(class, block.ptr.as_ptr(), block.zero, self.config.cache_blocks) };
-        }
-        Some(blocks[0])
+        let (first, rest) = blocks[..taken].split_first()?;
+        // SAFETY: the cache is attached to this thread; the magazine is empty (the pop that
+        // sent us here found nothing); the blocks are free, of `class` (below MAX_CLASSES),
+        // and fewer than `want <= capacity`.
+        unsafe { cache.fill(class, rest) };
+        Some(*first)
     }
 
     /// Takes up to `out.len()` blocks of `class` (a class of the table) under the lock.
