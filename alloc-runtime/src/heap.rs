@@ -17,7 +17,7 @@ use core::sync::atomic::{AtomicU64, AtomicUsize, Ordering::Relaxed};
 
 use wasm_heap_config::{
     DEFAULT_CACHE_BLOCKS, DEFAULT_CLASSES, DEFAULT_GROW_CHUNK, DEFAULT_MAX_PAGES,
-    DEFAULT_MIN_PAGES, MAX_CACHE_BLOCKS, PAGE_SIZE, validate_pages,
+    DEFAULT_MIN_PAGES, MAX_CACHE_BLOCKS, MAX_CLASSES, PAGE_SIZE, validate_pages,
 };
 
 use crate::cache::{self, Registry, ThreadCache};
@@ -249,10 +249,19 @@ impl<L: RawLock> Heap<L> {
         Some(cache)
     }
 
+    /// The class serving `layout`, `None` above the largest.
+    #[inline]
+    fn class_for(&self, layout: Layout) -> Option<usize> {
+        let class = self.config.classes.class_for(layout.size(), layout.align())?;
+        // A table's classes are below MAX_CLASSES: the `min` is a no-op that shows the
+        // compiler, so indexing by the class needs no bounds checks.
+        Some(class.min(MAX_CLASSES - 1))
+    }
+
     /// Allocates `layout`, zeroed if asked. Null when out of memory or budget.
     #[inline]
     fn allocate(&self, layout: Layout, zeroed: bool) -> *mut u8 {
-        let Some(class) = self.config.classes.class_for(layout.size(), layout.align()) else {
+        let Some(class) = self.class_for(layout) else {
             return self.allocate_large(layout, zeroed);
         };
         let Some(cache) = self.thread_cache() else {
@@ -281,8 +290,10 @@ impl<L: RawLock> Heap<L> {
     fn refill(&self, cache: &ThreadCache, class: usize) -> Option<Block> {
         let want = (self.config.cache_blocks as usize / 2).clamp(1, MAX_BATCH);
         let mut blocks = [Block { ptr: NonNull::dangling(), zero: false }; MAX_BATCH];
-        let taken = self.take_blocks(class, &mut blocks[..want]);
-        let (first, rest) = blocks[..taken].split_first()?;
+        let out = &mut blocks[..want];
+        let taken = self.take_blocks(class, out);
+        // (`get`: `taken <= want` always, but the compiler can't see it.)
+        let (first, rest) = out.get(..taken)?.split_first()?;
         // SAFETY: the cache is attached to this thread; the magazine is empty (the pop that
         // sent us here found nothing); the blocks are free, of `class` (below MAX_CLASSES),
         // and fewer than `want <= capacity`.
@@ -364,7 +375,7 @@ impl<L: RawLock> Heap<L> {
     /// Frees a block of `layout`.
     #[inline]
     fn release(&self, block: *mut u8, layout: Layout) {
-        let Some(class) = self.config.classes.class_for(layout.size(), layout.align()) else {
+        let Some(class) = self.class_for(layout) else {
             return self.release_large(block, layout);
         };
         if self.config.checked {

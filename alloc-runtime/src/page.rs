@@ -497,7 +497,9 @@ fn free_run_below(t: &Tables, end: usize) -> usize {
     let mut len = 0;
     let mut page = end;
     while page > 0 {
-        let w = (page - 1) / 64;
+        // `end` is the end of our last grow, inside the address space: the mask is a no-op
+        // that spares a bounds check.
+        let w = ((page - 1) / 64) % WORDS;
         let bits_below = (page - 1) % 64 + 1;
         let word = t.free[w].load(Relaxed) & run_mask(bits_below);
         let ones = (word << (64 - bits_below)).leading_ones() as usize;
