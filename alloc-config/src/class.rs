@@ -202,17 +202,6 @@ impl ClassTable {
     /// The smallest class whose blocks hold `size` bytes, or `None` above the largest class.
     #[inline]
     pub const fn class_of(&self, size: usize) -> Option<usize> {
-        self.class_for(size, 1)
-    }
-
-    /// The smallest class whose blocks hold `size` bytes at an `align`-aligned address
-    /// (`align` a power of two). Blocks start at `span_start + k * block_size` with spans
-    /// page-aligned, so a block size that is a multiple of `align` keeps every block aligned.
-    #[inline]
-    pub const fn class_for(&self, size: usize, align: usize) -> Option<usize> {
-        // The lookup gives the first class that can hold the slot's smallest size; step up
-        // from there (never for the default list, whose classes fall on slot boundaries,
-        // nor for alignments up to the granule, which every class meets).
         let first = if size <= SMALL_LIMIT {
             self.small[size.div_ceil(SMALL_STEP)]
         } else if size <= MAX_CLASS_SIZE as usize {
@@ -222,17 +211,40 @@ impl ClassTable {
         } else {
             NO_CLASS
         };
-        // Capped so the compiler sees every index in bounds; NO_CLASS is above the cap.
-        let count = if self.count < MAX_CLASSES { self.count } else { MAX_CLASSES };
+        // Step up from the slot's first class when classes are finer than the lookup's step
+        // (never for the default list). NO_CLASS is above every count.
+        let count = self.capped_count();
         let mut c = first as usize;
+        while c < count && (self.block_size[c] as usize) < size {
+            c += 1;
+        }
+        if c < count { Some(c) } else { None }
+    }
+
+    /// The smallest class whose blocks hold `size` bytes at an `align`-aligned address
+    /// (`align` a power of two). Blocks start at `span_start + k * block_size` with spans
+    /// page-aligned, so a block size that is a multiple of `align` keeps every block aligned.
+    #[inline]
+    pub const fn class_for(&self, size: usize, align: usize) -> Option<usize> {
+        let Some(mut c) = self.class_of(size) else { return None };
+        if align <= CLASS_GRANULE as usize {
+            return Some(c);
+        }
+        let count = self.capped_count();
         while c < count {
-            let block = self.block_size[c] as usize;
-            if block >= size && block & (align - 1) == 0 {
+            if (self.block_size[c] as usize).is_multiple_of(align) {
                 return Some(c);
             }
             c += 1;
         }
         None
+    }
+
+    /// The class count, capped at MAX_CLASSES (which it never exceeds) so that the compiler
+    /// sees that indexing by anything below it needs no bounds check.
+    #[inline]
+    const fn capped_count(&self) -> usize {
+        if self.count < MAX_CLASSES { self.count } else { MAX_CLASSES }
     }
 
     /// Bytes in each block of `class`.
