@@ -3,10 +3,10 @@
 //! read-modify-write.
 //!
 //! A cache belongs to one heap and, while attached, to one thread. Each heap keeps a
-//! push-only registry of its caches. A thread that exits (its exit hook), or a
-//! worker that calls [`crate::thread::release_thread_cache`], orphans its caches, blocks and
-//! all; the next thread that needs a cache adopts an orphan before making a new one, so thread
-//! churn never strands memory for long.
+//! push-only registry of its caches. A thread that exits (through the platform's thread-exit
+//! hook), or a worker that calls [`crate::thread::release_thread_cache`], orphans its caches,
+//! blocks and all; the next thread that needs a cache adopts an orphan before making a new
+//! one, so thread churn never strands memory for long.
 //!
 //! Without the `std` feature there are no thread-locals, hence no caches: every call takes
 //! the heap's central path.
