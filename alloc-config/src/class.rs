@@ -202,21 +202,23 @@ impl ClassTable {
     /// The smallest class whose blocks hold `size` bytes, or `None` above the largest class.
     #[inline]
     pub const fn class_of(&self, size: usize) -> Option<usize> {
-        let c = if size <= SMALL_LIMIT {
+        let first = if size <= SMALL_LIMIT {
             self.small[size.div_ceil(SMALL_STEP)]
         } else if size <= MAX_CLASS_SIZE as usize {
-            self.large[(size - SMALL_LIMIT).div_ceil(LARGE_STEP)]
+            // `(size - SMALL_LIMIT).div_ceil(LARGE_STEP)`, written so the compiler sees that
+            // it is below LARGE_ENTRIES (no bounds check).
+            self.large[(size - SMALL_LIMIT - 1) / LARGE_STEP + 1]
         } else {
             NO_CLASS
         };
-        if c == NO_CLASS {
-            return None;
-        }
-        let mut c = c as usize;
-        while c < self.count && (self.block_size[c] as usize) < size {
+        // Step up from the slot's first class when classes are finer than the lookup's step
+        // (never for the default list). NO_CLASS is above every count.
+        let count = self.capped_count();
+        let mut c = first as usize;
+        while c < count && (self.block_size[c] as usize) < size {
             c += 1;
         }
-        if c < self.count { Some(c) } else { None }
+        if c < count { Some(c) } else { None }
     }
 
     /// The smallest class whose blocks hold `size` bytes at an `align`-aligned address
@@ -228,13 +230,21 @@ impl ClassTable {
         if align <= CLASS_GRANULE as usize {
             return Some(c);
         }
-        while c < self.count {
+        let count = self.capped_count();
+        while c < count {
             if (self.block_size[c] as usize).is_multiple_of(align) {
                 return Some(c);
             }
             c += 1;
         }
         None
+    }
+
+    /// The class count, capped at MAX_CLASSES (which it never exceeds) so that the compiler
+    /// sees that indexing by anything below it needs no bounds check.
+    #[inline]
+    const fn capped_count(&self) -> usize {
+        if self.count < MAX_CLASSES { self.count } else { MAX_CLASSES }
     }
 
     /// Bytes in each block of `class`.

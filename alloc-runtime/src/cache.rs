@@ -3,10 +3,10 @@
 //! read-modify-write.
 //!
 //! A cache belongs to one heap and, while attached, to one thread. Each heap keeps a
-//! push-only registry of its caches. A thread that exits (its thread-local destructor), or a
-//! worker that calls [`crate::thread::release_thread_cache`], orphans its caches, blocks and
-//! all; the next thread that needs a cache adopts an orphan before making a new one, so thread
-//! churn never strands memory for long.
+//! push-only registry of its caches. A thread that exits (through the platform's thread-exit
+//! hook), or a worker that calls [`crate::thread::release_thread_cache`], orphans its caches,
+//! blocks and all; the next thread that needs a cache adopts an orphan before making a new
+//! one, so thread churn never strands memory for long.
 //!
 //! Without the `std` feature there are no thread-locals, hence no caches: every call takes
 //! the heap's central path.
@@ -16,6 +16,8 @@ use core::ptr::{self, NonNull};
 use core::sync::atomic::{AtomicPtr, AtomicU32, AtomicUsize, Ordering::*};
 
 use wasm_heap_config::{MAX_CACHE_BLOCKS, MAX_CLASSES, PAGE_SIZE};
+
+use crate::span::Block;
 
 /// Low pointer bit marking a cached block known to read zero (blocks are 8-aligned).
 const ZERO_TAG: usize = 1;
@@ -61,39 +63,44 @@ impl ThreadCache {
     /// # Safety
     /// `at` points to `size_of::<ThreadCache>()` writable bytes, aligned, owned by the caller.
     pub unsafe fn init(at: *mut ThreadCache, owner: u32) -> &'static ThreadCache {
-        // SAFETY: per the contract.
+        // Zeroed in place, not built on the stack and copied (12 KB): all-zero bytes are an
+        // empty, unlinked cache (zero atomics and lengths, a null `next`).
+        // SAFETY: per the contract; zero bytes are a valid `ThreadCache`, as just said.
         unsafe {
-            at.write(ThreadCache {
-                owner: AtomicU32::new(owner),
-                next: ptr::null_mut(),
-                requested: AtomicUsize::new(0),
-                zeroed: AtomicUsize::new(0),
-                magazines: [const {
-                    Magazine {
-                        len: AtomicU32::new(0),
-                        items: UnsafeCell::new([0; MAX_CACHE_BLOCKS as usize]),
-                    }
-                }; MAX_CLASSES],
-            });
+            at.write_bytes(0, 1);
+            (*at).owner = AtomicU32::new(owner);
             &*at
         }
+    }
+
+    /// The magazine of `class`, unchecked: the heap's hot paths pass classes of its table.
+    ///
+    /// # Safety
+    /// `class < MAX_CLASSES`.
+    #[inline]
+    unsafe fn magazine(&self, class: usize) -> &Magazine {
+        debug_assert!(class < MAX_CLASSES);
+        // SAFETY: per the contract.
+        unsafe { self.magazines.get_unchecked(class) }
     }
 
     /// Takes a cached block of `class`: the block and whether it reads zero.
     ///
     /// # Safety
-    /// Called by the attached thread.
+    /// Called by the attached thread; `class < MAX_CLASSES`.
     #[inline]
     pub unsafe fn pop(&self, class: usize) -> Option<(NonNull<u8>, bool)> {
-        let mag = &self.magazines[class];
+        // SAFETY: per the contract.
+        let mag = unsafe { self.magazine(class) };
         let len = mag.len.load(Relaxed);
         if len == 0 {
             return None;
         }
         let len = len - 1;
         mag.len.store(len, Relaxed);
-        // SAFETY: only the attached thread touches items; `len` is in bounds.
-        let item = unsafe { (*mag.items.get())[len as usize] };
+        // SAFETY: only the attached thread touches items; `len < MAX_CACHE_BLOCKS`, as no
+        // push goes past a capacity of at most that.
+        let item = unsafe { *(*mag.items.get()).get_unchecked(len as usize) };
         // SAFETY: cached items are non-null block addresses.
         Some((
             unsafe { NonNull::new_unchecked((item & !ZERO_TAG) as *mut u8) },
@@ -104,28 +111,53 @@ impl ThreadCache {
     /// Caches a block of `class`; false when the magazine already holds `capacity`.
     ///
     /// # Safety
-    /// Called by the attached thread; `block` is a free block of `class`.
+    /// Called by the attached thread; `block` is a free block of `class`;
+    /// `class < MAX_CLASSES`; `capacity <= MAX_CACHE_BLOCKS`.
     #[inline]
     pub unsafe fn push(&self, class: usize, block: *mut u8, zero: bool, capacity: u32) -> bool {
-        let mag = &self.magazines[class];
+        // SAFETY: per the contract.
+        let mag = unsafe { self.magazine(class) };
         let len = mag.len.load(Relaxed);
         if len >= capacity {
             return false;
         }
+        debug_assert!(capacity <= MAX_CACHE_BLOCKS);
         // SAFETY: only the attached thread touches items; `len < capacity <= MAX`.
-        unsafe { (*mag.items.get())[len as usize] = block as usize | zero as usize };
+        unsafe {
+            *(*mag.items.get()).get_unchecked_mut(len as usize) = block as usize | zero as usize
+        };
         mag.len.store(len + 1, Relaxed);
         true
+    }
+
+    /// Fills the empty magazine of `class` with `blocks`, the first on top: the lowest
+    /// address when `blocks` ascend, so pops go up through memory.
+    ///
+    /// # Safety
+    /// Called by the attached thread; the magazine is empty; every block is a free block of
+    /// `class`; `class < MAX_CLASSES`; at most the magazine's capacity of blocks.
+    pub unsafe fn fill(&self, class: usize, blocks: &[Block]) {
+        // SAFETY: per the contract.
+        let mag = unsafe { self.magazine(class) };
+        // SAFETY: only the attached thread touches items.
+        let items = unsafe { &mut *mag.items.get() };
+        for (item, block) in items.iter_mut().zip(blocks.iter().rev()) {
+            *item = block.ptr.as_ptr() as usize | block.zero as usize;
+        }
+        mag.len.store(blocks.len() as u32, Relaxed);
     }
 
     /// Removes the oldest `n` blocks of `class` (the bottom of the magazine, the coldest),
     /// calling `f` on each.
     ///
     /// # Safety
-    /// Called by the attached thread.
+    /// Called by the attached thread; `class < MAX_CLASSES`.
     pub unsafe fn drain(&self, class: usize, n: u32, mut f: impl FnMut(*mut u8)) {
-        let mag = &self.magazines[class];
-        let len = mag.len.load(Relaxed);
+        // SAFETY: per the contract.
+        let mag = unsafe { self.magazine(class) };
+        // Never above MAX_CACHE_BLOCKS (pushes stop at a capacity of at most that); the
+        // `min` lets the compiler see it, so the slicing below needs no bounds checks.
+        let len = mag.len.load(Relaxed).min(MAX_CACHE_BLOCKS);
         let n = n.min(len);
         // SAFETY: only the attached thread touches items.
         let items = unsafe { &mut *mag.items.get() };
@@ -241,32 +273,28 @@ mod binding {
     use core::cell::Cell;
     use core::ptr;
 
+    use crate::platform;
+
     /// Heaps one thread can have caches for at once (more use the central path).
     const SLOTS: usize = 4;
 
-    const NO_DESTRUCTOR_YET: u8 = 0;
-    const REGISTERING: u8 = 1;
-    const REGISTERED: u8 = 2;
-    const EXITING: u8 = 3;
+    const NO_HOOK_YET: u8 = 0;
+    const HOOKED: u8 = 1;
+    const EXITING: u8 = 2;
 
     type Slot = Cell<(usize, *const ThreadCache)>;
 
     std::thread_local! {
-        // No destructors on these: reading them never allocates or registers anything.
+        // No destructors on these: reading them never allocates or registers anything,
+        // and they stay readable while the thread exits.
         static CACHES: [Slot; SLOTS] = const { [const { Cell::new((0, ptr::null())) }; SLOTS] };
-        static STATE: Cell<u8> = const { Cell::new(NO_DESTRUCTOR_YET) };
-        // The one thread-local with a destructor, touched only after a cache is attached,
-        // because registering it may allocate (re-entering the heap).
-        static EXIT: ExitGuard = const { ExitGuard };
+        static STATE: Cell<u8> = const { Cell::new(NO_HOOK_YET) };
     }
 
-    struct ExitGuard;
-
-    impl Drop for ExitGuard {
-        fn drop(&mut self) {
-            let _ = STATE.try_with(|s| s.set(EXITING));
-            release_all();
-        }
+    /// The thread-exit hook: orphans the thread's caches, and keeps it from attaching more.
+    fn on_thread_exit() {
+        STATE.set(EXITING);
+        release_all();
     }
 
     /// The current thread's cache for the heap `key`, if attached.
@@ -284,35 +312,29 @@ mod binding {
             .flatten()
     }
 
-    /// Whether the current thread may attach a cache now (not while exiting, not while
-    /// registering its exit hook, and only with a free slot).
+    /// Whether the current thread may attach a cache now (not while exiting, and only with
+    /// a free slot).
     pub fn can_attach() -> bool {
-        let state = STATE.try_with(Cell::get).unwrap_or(EXITING);
-        state != EXITING
-            && state != REGISTERING
-            && CACHES.try_with(|s| s.iter().any(|s| s.get().0 == 0)).unwrap_or(false)
+        STATE.get() != EXITING && CACHES.with(|s| s.iter().any(|s| s.get().0 == 0))
     }
 
     /// Binds `cache` to the heap `key` for the current thread, and makes sure thread exit
-    /// will orphan it.
+    /// will orphan it. (Setting the exit hook never allocates, so never re-enters a heap.)
     pub fn attach(key: usize, cache: &'static ThreadCache) {
-        let _ = CACHES.try_with(|slots| {
+        CACHES.with(|slots| {
             if let Some(slot) = slots.iter().find(|s| s.get().0 == 0) {
                 slot.set((key, cache));
             }
         });
-        if STATE.get() == NO_DESTRUCTOR_YET {
-            STATE.set(REGISTERING);
-            // Registering the destructor may allocate: that allocation finds the cache just
-            // attached, or the central path, never this function again.
-            let _ = EXIT.try_with(|_| {});
-            STATE.set(REGISTERED);
+        if STATE.get() == NO_HOOK_YET {
+            STATE.set(HOOKED);
+            platform::call_at_thread_exit(on_thread_exit);
         }
     }
 
     /// Orphans every cache of the current thread.
     pub fn release_all() {
-        let _ = CACHES.try_with(|slots| {
+        CACHES.with(|slots| {
             for slot in slots {
                 let (key, cache) = slot.replace((0, ptr::null()));
                 if key != 0 {

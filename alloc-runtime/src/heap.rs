@@ -17,7 +17,7 @@ use core::sync::atomic::{AtomicU64, AtomicUsize, Ordering::Relaxed};
 
 use wasm_heap_config::{
     DEFAULT_CACHE_BLOCKS, DEFAULT_CLASSES, DEFAULT_GROW_CHUNK, DEFAULT_MAX_PAGES,
-    DEFAULT_MIN_PAGES, MAX_CACHE_BLOCKS, PAGE_SIZE, validate_pages,
+    DEFAULT_MIN_PAGES, MAX_CACHE_BLOCKS, MAX_CLASSES, PAGE_SIZE, validate_pages,
 };
 
 use crate::cache::{self, Registry, ThreadCache};
@@ -249,16 +249,26 @@ impl<L: RawLock> Heap<L> {
         Some(cache)
     }
 
+    /// The class serving `layout`, `None` above the largest.
+    #[inline]
+    fn class_for(&self, layout: Layout) -> Option<usize> {
+        let class = self.config.classes.class_for(layout.size(), layout.align())?;
+        // A table's classes are below MAX_CLASSES: the `min` is a no-op that shows the
+        // compiler, so indexing by the class needs no bounds checks.
+        Some(class.min(MAX_CLASSES - 1))
+    }
+
     /// Allocates `layout`, zeroed if asked. Null when out of memory or budget.
     #[inline]
     fn allocate(&self, layout: Layout, zeroed: bool) -> *mut u8 {
-        let Some(class) = self.config.classes.class_for(layout.size(), layout.align()) else {
+        let Some(class) = self.class_for(layout) else {
             return self.allocate_large(layout, zeroed);
         };
         let Some(cache) = self.thread_cache() else {
             return self.allocate_uncached(class, layout, zeroed);
         };
-        // SAFETY: the cache is attached to this thread.
+        // SAFETY: the cache is attached to this thread; classes of the table are below
+        // MAX_CLASSES.
         let (block, zero) = match unsafe { cache.pop(class) } {
             Some(hit) => hit,
             None => match self.refill(cache, class) {
@@ -280,24 +290,22 @@ impl<L: RawLock> Heap<L> {
     fn refill(&self, cache: &ThreadCache, class: usize) -> Option<Block> {
         let want = (self.config.cache_blocks as usize / 2).clamp(1, MAX_BATCH);
         let mut blocks = [Block { ptr: NonNull::dangling(), zero: false }; MAX_BATCH];
-        let taken = self.take_blocks(class, &mut blocks[..want]);
-        if taken == 0 {
-            return None;
-        }
-        // Pushed highest address first, so pops go up through memory.
-        for block in blocks[1..taken].iter().rev() {
-            // SAFETY: the cache is attached to this thread; the block is free, of `class`,
-            // and the magazine had no room problem: it was empty and `want <= capacity`.
-            unsafe { cache.push(class, block.ptr.as_ptr(), block.zero, self.config.cache_blocks) };
-        }
-        Some(blocks[0])
+        let out = &mut blocks[..want];
+        let taken = self.take_blocks(class, out);
+        // (`get`: `taken <= want` always, but the compiler can't see it.)
+        let (first, rest) = out.get(..taken)?.split_first()?;
+        // SAFETY: the cache is attached to this thread; the magazine is empty (the pop that
+        // sent us here found nothing); the blocks are free, of `class` (below MAX_CLASSES),
+        // and fewer than `want <= capacity`.
+        unsafe { cache.fill(class, rest) };
+        Some(*first)
     }
 
-    /// Takes up to `out.len()` blocks of `class` under the lock.
+    /// Takes up to `out.len()` blocks of `class` (a class of the table) under the lock.
     fn take_blocks(&self, class: usize, out: &mut [Block]) -> usize {
         let mut locked = self.locked();
         let classes = &self.config.classes;
-        // SAFETY: the lock is held.
+        // SAFETY: the lock is held; `class` is a class of the table.
         let taken =
             unsafe { locked.spans.take_blocks(&self.pages, classes, class, out) }.unwrap_or(0);
         drop(locked);
@@ -307,6 +315,9 @@ impl<L: RawLock> Heap<L> {
     }
 
     /// Adds `bytes` handed out to `counter` (span blocks or page runs) and updates the peak.
+    /// Never inlined: its `fetch_max` loop would be copied into each of its callers, none of
+    /// them on the cached path.
+    #[inline(never)]
     fn note_out(&self, counter: &AtomicUsize, bytes: usize) {
         if bytes != 0 {
             counter.fetch_add(bytes, Relaxed);
@@ -364,7 +375,7 @@ impl<L: RawLock> Heap<L> {
     /// Frees a block of `layout`.
     #[inline]
     fn release(&self, block: *mut u8, layout: Layout) {
-        let Some(class) = self.config.classes.class_for(layout.size(), layout.align()) else {
+        let Some(class) = self.class_for(layout) else {
             return self.release_large(block, layout);
         };
         if self.config.checked {
@@ -379,7 +390,8 @@ impl<L: RawLock> Heap<L> {
         };
         cache.account(layout.size(), true);
         let capacity = self.config.cache_blocks;
-        // SAFETY: the cache is attached to this thread; the block is free and of `class`.
+        // SAFETY: the cache is attached to this thread; the block is free and of `class`
+        // (below MAX_CLASSES); capacities are at most MAX_CACHE_BLOCKS.
         if unsafe { cache.push(class, block, false, capacity) } {
             return;
         }
@@ -395,8 +407,9 @@ impl<L: RawLock> Heap<L> {
         let mut first = ptr::null_mut();
         let mut last: *mut u8 = ptr::null_mut();
         let mut count = 0;
-        // SAFETY: the cache is attached to this thread; drained blocks are free blocks of
-        // ours, pointer-sized and aligned, now owned by this function alone.
+        // SAFETY: the cache is attached to this thread; `class` is below MAX_CLASSES;
+        // drained blocks are free blocks of ours, pointer-sized and aligned, now owned by
+        // this function alone.
         unsafe {
             cache.drain(class, n, |block| {
                 if last.is_null() {
@@ -428,6 +441,8 @@ impl<L: RawLock> Heap<L> {
         }
     }
 
+    /// Out of line: three callers, all cold.
+    #[inline(never)]
     fn report_invalid(&self, block: *mut u8, error: FreeError) {
         self.invalid_frees.fetch_add(1, Relaxed);
         self.last_invalid_free.store(block as usize, Relaxed);

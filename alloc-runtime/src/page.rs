@@ -180,12 +180,10 @@ impl<'m> PageManager<'m> {
         let start = self.memory.grow(TABLE_PAGES).ok_or(MapError::OutOfMemory)?;
         // SAFETY: just grown, so ours, zero (a valid empty `Tables`), page-aligned.
         let t = unsafe { &*(self.address(start) as *const Tables) };
-        // The tables' own pages: ours and in use.
-        for_words(start, TABLE_PAGES, |w, mask| {
-            t.owned[w].fetch_or(mask, Relaxed);
-        });
-        self.owned_pages.fetch_add(TABLE_PAGES, Relaxed);
-        self.grown_end.store(start + TABLE_PAGES, Relaxed);
+        // The tables' own pages: ours and in use (grown, then taken, like any others).
+        self.add_grown(t, start, TABLE_PAGES);
+        // SAFETY: serialized by our caller; the pages were just added, free and zero.
+        unsafe { self.take(t, start, TABLE_PAGES, false) };
         self.tables_start.store(start, Relaxed);
         self.tables.store(ptr::from_ref(t).cast_mut(), Release);
         Ok(t)
@@ -411,16 +409,21 @@ impl<'m> PageManager<'m> {
             return Err(MapError::OutOfMemory);
         }
         // Pages between our last grow and `old` were grown by someone else: they stay
-        // un-owned, i.e. external. The new pages are ours, free and zero.
-        for_words(old, delta, |w, mask| {
+        // un-owned, i.e. external.
+        self.add_grown(t, old, delta);
+        Ok(())
+    }
+
+    /// Records pages `start..start + n`, just grown, as ours, free and zero.
+    fn add_grown(&self, t: &Tables, start: usize, n: usize) {
+        for_words(start, n, |w, mask| {
             t.owned[w].fetch_or(mask, Relaxed);
             t.free[w].fetch_or(mask, Relaxed);
             t.nonempty[w / 64].fetch_or(1 << (w % 64), Relaxed);
         });
-        self.grown_end.store(old + delta, Relaxed);
-        self.owned_pages.fetch_add(delta, Relaxed);
-        self.free_pages.fetch_add(delta, Relaxed);
-        Ok(())
+        self.grown_end.store(start + n, Relaxed);
+        self.owned_pages.fetch_add(n, Relaxed);
+        self.free_pages.fetch_add(n, Relaxed);
     }
 
     /// The state of page `page`.
@@ -494,7 +497,9 @@ fn free_run_below(t: &Tables, end: usize) -> usize {
     let mut len = 0;
     let mut page = end;
     while page > 0 {
-        let w = (page - 1) / 64;
+        // `end` is the end of our last grow, inside the address space: the mask is a no-op
+        // that spares a bounds check.
+        let w = ((page - 1) / 64) % WORDS;
         let bits_below = (page - 1) % 64 + 1;
         let word = t.free[w].load(Relaxed) & run_mask(bits_below);
         let ones = (word << (64 - bits_below)).leading_ones() as usize;
@@ -521,10 +526,11 @@ fn word_mask(pages: &Range<usize>, w: usize) -> u64 {
 }
 
 /// Calls `f(word, mask)` for each bitmap word the page range `start..start + n` touches,
-/// with the bits of that word inside the range.
+/// with the bits of that word inside the range. (Callers pass ranges inside the address
+/// space; the clamp lets the compiler see that every word index is in bounds.)
 #[inline]
 fn for_words(start: usize, n: usize, mut f: impl FnMut(usize, u64)) {
-    let end = start + n;
+    let end = (start + n).min(ADDRESS_SPACE_PAGES);
     let mut page = start;
     while page < end {
         let w = page / 64;

@@ -82,12 +82,19 @@ pub struct Spans {
     records: usize,
     /// Released records, linked through `next`.
     free_records: SpanId,
-    /// Per class: the first span with available blocks.
-    available: [SpanId; MAX_CLASSES],
-    /// Per class: live spans.
-    span_count: [u32; MAX_CLASSES],
-    /// Per class: available blocks in all spans.
-    available_blocks: [u32; MAX_CLASSES],
+    /// Per class: its list of spans with available blocks, and counts.
+    classes: [ClassSpans; MAX_CLASSES],
+}
+
+/// One class's spans.
+#[derive(Clone, Copy, Debug)]
+struct ClassSpans {
+    /// Available blocks in all spans.
+    available_blocks: u32,
+    /// Live spans (each a page at least, so fewer than the address space's pages).
+    span_count: u16,
+    /// The first span with available blocks.
+    available: SpanId,
 }
 
 impl Default for Spans {
@@ -104,9 +111,8 @@ impl Spans {
             meta_page_count: 0,
             records: 0,
             free_records: NONE,
-            available: [NONE; MAX_CLASSES],
-            span_count: [0; MAX_CLASSES],
-            available_blocks: [0; MAX_CLASSES],
+            classes: [ClassSpans { available_blocks: 0, span_count: 0, available: NONE };
+                MAX_CLASSES],
         }
     }
 
@@ -122,6 +128,15 @@ impl Spans {
         (pages.address(page) + (i % RECORDS_PER_PAGE) * core::mem::size_of::<Span>()) as *mut Span
     }
 
+    /// The state of `class`, unchecked: every class here is a class of the table (the
+    /// contract of [`take_blocks`](Self::take_blocks)) or one a span was made for, so it is
+    /// below MAX_CLASSES.
+    fn class(&mut self, class: usize) -> &mut ClassSpans {
+        debug_assert!(class < MAX_CLASSES);
+        // SAFETY: in bounds, as said above.
+        unsafe { self.classes.get_unchecked_mut(class) }
+    }
+
     fn span<'a>(&'a mut self, pages: &PageManager<'_>, id: SpanId) -> &'a mut Span {
         // SAFETY: ids come from `new_record`, so the record lies in a metadata page we
         // mapped and never release; `&mut self` (under the heap lock) makes access exclusive.
@@ -132,7 +147,8 @@ impl Spans {
     /// it took (fewer only when the page budget or the memory ran out).
     ///
     /// # Safety
-    /// Serialized with every other use of `pages` and of `self` (the heap lock).
+    /// Serialized with every other use of `pages` and of `self` (the heap lock); `class` is
+    /// a class of `classes`.
     pub unsafe fn take_blocks(
         &mut self,
         pages: &PageManager<'_>,
@@ -142,7 +158,7 @@ impl Spans {
     ) -> Result<usize, MapError> {
         let mut taken = 0;
         while taken < out.len() {
-            let mut id = self.available[class];
+            let mut id = self.class(class).available;
             if id == NONE {
                 // SAFETY: serialized by our caller.
                 match unsafe { self.new_span(pages, classes, class) } {
@@ -164,7 +180,7 @@ impl Spans {
                 self.unlink(pages, class, id);
             }
         }
-        self.available_blocks[class] -= taken as u32;
+        self.class(class).available_blocks -= taken as u32;
         Ok(taken)
     }
 
@@ -185,15 +201,16 @@ impl Spans {
         }
         let span = self.span(pages, id);
         let offset = ptr as usize - pages.address(span.start_page as usize);
-        let index = offset / span.block_size as usize;
-        if index * span.block_size as usize != offset || index >= span.blocks as usize {
+        // Block sizes are never 0; `checked_div` only spares a panic path.
+        let index = offset.checked_div(span.block_size as usize).unwrap_or(usize::MAX);
+        if index >= span.blocks as usize || index * span.block_size as usize != offset {
             return Err(FreeError::Misaligned);
         }
         span.give_one(index)?;
         let size = span.block_size as usize;
         let class = span.class as usize;
         let (available, blocks, listed) = (span.available, span.blocks, span.listed);
-        self.available_blocks[class] += 1;
+        self.class(class).available_blocks += 1;
         if available == blocks {
             // SAFETY: serialized by our caller; every block of the span is free.
             unsafe { self.release_span(pages, class, id) };
@@ -218,12 +235,12 @@ impl Spans {
 
     /// Live spans of `class`.
     pub fn span_count(&self, class: usize) -> usize {
-        self.span_count[class] as usize
+        self.classes[class].span_count as usize
     }
 
     /// Available blocks in the spans of `class`.
     pub fn available_blocks(&self, class: usize) -> usize {
-        self.available_blocks[class] as usize
+        self.classes[class].available_blocks as usize
     }
 
     unsafe fn new_span(
@@ -262,8 +279,9 @@ impl Spans {
         // SAFETY: serialized by our caller; the run was just mapped.
         unsafe { pages.set_tags(run.start, n, id) };
         self.link(pages, class, id);
-        self.span_count[class] += 1;
-        self.available_blocks[class] += blocks as u32;
+        let state = self.class(class);
+        state.span_count += 1;
+        state.available_blocks += blocks as u32;
         Ok(id)
     }
 
@@ -278,8 +296,9 @@ impl Spans {
         unsafe { pages.set_tags(start, n, NONE) };
         // SAFETY: serialized by our caller; no block of the span is in use.
         unsafe { pages.unmap(start, n) };
-        self.span_count[class] -= 1;
-        self.available_blocks[class] -= blocks as u32;
+        let state = self.class(class);
+        state.span_count -= 1;
+        state.available_blocks -= blocks as u32;
         self.free_record(pages, id);
     }
 
@@ -315,7 +334,7 @@ impl Spans {
     }
 
     fn link(&mut self, pages: &PageManager<'_>, class: usize, id: SpanId) {
-        let head = self.available[class];
+        let head = self.class(class).available;
         let span = self.span(pages, id);
         span.next = head;
         span.prev = NONE;
@@ -323,7 +342,7 @@ impl Spans {
         if head != NONE {
             self.span(pages, head).prev = id;
         }
-        self.available[class] = id;
+        self.class(class).available = id;
     }
 
     fn unlink(&mut self, pages: &PageManager<'_>, class: usize, id: SpanId) {
@@ -331,7 +350,7 @@ impl Spans {
         let (next, prev) = (span.next, span.prev);
         span.listed = false;
         if prev == NONE {
-            self.available[class] = next;
+            self.class(class).available = next;
         } else {
             self.span(pages, prev).next = next;
         }
@@ -347,7 +366,9 @@ impl Span {
         self.available -= 1;
         for (s, summary) in self.summary.iter_mut().enumerate() {
             if *summary != 0 {
-                let w = s * 64 + summary.trailing_zeros() as usize;
+                // The mask is a no-op (the summary has BITMAP_WORDS bits) that spares a
+                // bounds check.
+                let w = (s * 64 + summary.trailing_zeros() as usize) % BITMAP_WORDS;
                 let word = &mut self.free[w];
                 let bit = word.trailing_zeros() as usize;
                 *word &= *word - 1;
@@ -366,7 +387,9 @@ impl Span {
         if index >= self.bump as usize {
             return Err(FreeError::DoubleFree);
         }
-        let (w, bit) = (index / 64, 1u64 << (index % 64));
+        // `index < bump <= MAX_BLOCKS_PER_SPAN`: the mask is a no-op that spares a bounds
+        // check.
+        let (w, bit) = ((index / 64) % BITMAP_WORDS, 1u64 << (index % 64));
         if self.free[w] & bit != 0 {
             return Err(FreeError::DoubleFree);
         }

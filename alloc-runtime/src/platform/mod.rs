@@ -2,7 +2,7 @@
 //! thread sleeps on an address, and whether a thread may sleep at all.
 //!
 //! The rest of the crate never names a target; it uses [`Memory`], [`wait`], [`wake_one`],
-//! [`wake_all`], [`CAN_WAIT`] and [`THREADS_MAY_BLOCK_BY_DEFAULT`].
+//! [`wake_all`], [`CAN_WAIT`], [`THREADS_MAY_BLOCK_BY_DEFAULT`] and `call_at_thread_exit`.
 
 #[cfg(target_family = "wasm")]
 mod wasm;
@@ -21,6 +21,12 @@ pub use native::*;
 mod loom;
 #[cfg(loom)]
 pub use self::loom::{CAN_WAIT, forbid_wait, wait, wake_all, wake_one, yield_now};
+
+// The thread-exit hook, for the per-thread caches (which need `std`'s thread-locals).
+#[cfg(all(feature = "std", not(loom)))]
+mod thread_exit;
+#[cfg(all(feature = "std", not(loom)))]
+pub use thread_exit::call_at_thread_exit;
 
 #[cfg(not(any(target_family = "wasm", unix)))]
 compile_error!("wasm-heap runs on wasm32 and, for tests and benchmarks, on Unix hosts");
