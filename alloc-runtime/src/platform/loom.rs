@@ -85,22 +85,6 @@ pub fn wake_one(atomic: &AtomicU32) {
     }
 }
 
-/// Wakes every thread sleeping in [`wait`] on `atomic`.
-pub fn wake_all(atomic: &AtomicU32) {
-    let futex = &*FUTEX;
-    let mut queue = futex.queue.lock().unwrap();
-    let key = key(atomic);
-    let mut woke = false;
-    while let Some(i) = queue.sleeping.iter().position(|&(k, _)| k == key) {
-        let (_, ticket) = queue.sleeping.remove(i);
-        queue.woken.push(ticket);
-        woke = true;
-    }
-    if woke {
-        futex.changed.notify_all();
-    }
-}
-
 /// A loom yield: lets the model run another thread.
 pub fn yield_now() {
     ::loom::thread::yield_now();

@@ -2,7 +2,7 @@
 //! thread sleeps on an address, and whether a thread may sleep at all.
 //!
 //! The rest of the crate never names a target; it uses [`Memory`], [`wait`], [`wake_one`],
-//! [`wake_all`], [`CAN_WAIT`], [`THREADS_MAY_BLOCK_BY_DEFAULT`] and `call_at_thread_exit`.
+//! [`CAN_WAIT`], [`THREADS_MAY_BLOCK_BY_DEFAULT`] and `call_at_thread_exit`.
 
 #[cfg(target_family = "wasm")]
 mod wasm;
@@ -20,7 +20,7 @@ pub use native::*;
 #[cfg(loom)]
 mod loom;
 #[cfg(loom)]
-pub use self::loom::{CAN_WAIT, forbid_wait, wait, wake_all, wake_one, yield_now};
+pub use self::loom::{CAN_WAIT, forbid_wait, wait, wake_one, yield_now};
 
 // The thread-exit hook, for the per-thread caches (which need `std`'s thread-locals).
 #[cfg(all(feature = "std", not(loom)))]

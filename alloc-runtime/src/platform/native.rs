@@ -146,21 +146,6 @@ pub fn wake_one(atomic: &AtomicU32) {
     }
 }
 
-/// Wakes every thread sleeping in [`wait`] on `atomic`.
-#[cfg(target_os = "linux")]
-#[inline]
-pub fn wake_all(atomic: &AtomicU32) {
-    // SAFETY: FUTEX_WAKE only uses the address as a key.
-    unsafe {
-        libc::syscall(
-            libc::SYS_futex,
-            atomic.as_ptr(),
-            libc::FUTEX_WAKE | libc::FUTEX_PRIVATE_FLAG,
-            i32::MAX,
-        );
-    }
-}
-
 /// Without futexes, "sleeping" is giving the core away.
 #[cfg(not(target_os = "linux"))]
 #[inline]
@@ -174,11 +159,6 @@ pub fn wait(atomic: &AtomicU32, expected: u32) {
 #[cfg(not(target_os = "linux"))]
 #[inline]
 pub fn wake_one(_atomic: &AtomicU32) {}
-
-/// See [`wait`].
-#[cfg(not(target_os = "linux"))]
-#[inline]
-pub fn wake_all(_atomic: &AtomicU32) {}
 
 /// Gives the rest of this time slice to another thread.
 #[inline]

@@ -97,14 +97,6 @@ pub fn wake_one(atomic: &AtomicU32) {
     unsafe { wasm32::memory_atomic_notify(atomic.as_ptr().cast::<i32>(), 1) };
 }
 
-/// Wakes every thread sleeping in [`wait`] on `atomic`.
-#[cfg(all(wasm_threads, feature = "nightly"))]
-#[inline]
-pub fn wake_all(atomic: &AtomicU32) {
-    // SAFETY: notify uses the address only as a key.
-    unsafe { wasm32::memory_atomic_notify(atomic.as_ptr().cast::<i32>(), u32::MAX) };
-}
-
 /// Without the intrinsic, a "wait" gives way and returns; callers loop.
 #[cfg(not(all(wasm_threads, feature = "nightly")))]
 #[inline]
@@ -116,11 +108,6 @@ pub fn wait(_atomic: &AtomicU32, _expected: u32) {
 #[cfg(not(all(wasm_threads, feature = "nightly")))]
 #[inline]
 pub fn wake_one(_atomic: &AtomicU32) {}
-
-/// See [`wait`].
-#[cfg(not(all(wasm_threads, feature = "nightly")))]
-#[inline]
-pub fn wake_all(_atomic: &AtomicU32) {}
 
 /// WASI can give up the time slice (`sched_yield`); a browser can't, and a spin-loop hint is
 /// the best there is.
