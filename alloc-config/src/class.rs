@@ -78,6 +78,9 @@ pub struct ClassTable {
     small: [u8; SMALL_ENTRIES],
     /// Class of sizes `1025..=32768` in steps of 128 (index `(size - 1024 + 127) / 128`).
     large: [u8; LARGE_ENTRIES],
+    /// Whether some class ends strictly inside a `large` slot, so a lookup there may have to
+    /// step up a class. (Never inside a `small` slot: classes are multiples of 8.)
+    large_inexact: bool,
 }
 
 /// Checks a class list: 1 to 48 classes, ascending, no duplicates, multiples of 8, at most 32 KiB.
@@ -152,6 +155,7 @@ impl ClassTable {
             blocks_per_span: [0; MAX_CLASSES],
             small: [NO_CLASS; SMALL_ENTRIES],
             large: [NO_CLASS; LARGE_ENTRIES],
+            large_inexact: false,
         };
         let mut c = 0;
         while c < classes.len() {
@@ -162,8 +166,7 @@ impl ClassTable {
             c += 1;
         }
         // Slot i covers sizes ((i-1)*step, i*step]; it maps to the first class holding the
-        // slot's lowest size. `class_of` steps up from there when classes are finer than the
-        // step (never for the default list, whose classes fall on slot boundaries).
+        // slot's lowest size (see `class_of` for when that is not the answer).
         let mut i = 0;
         while i < SMALL_ENTRIES {
             let lowest = if i == 0 { 0 } else { (i - 1) * SMALL_STEP + 1 };
@@ -175,6 +178,13 @@ impl ClassTable {
             let lowest = if i == 0 { SMALL_LIMIT } else { SMALL_LIMIT + (i - 1) * LARGE_STEP + 1 };
             table.large[i] = first_class_holding(classes, lowest);
             i += 1;
+        }
+        let mut c = 0;
+        while c < classes.len() {
+            let size = classes[c] as usize;
+            table.large_inexact |=
+                size > SMALL_LIMIT && !(size - SMALL_LIMIT).is_multiple_of(LARGE_STEP);
+            c += 1;
         }
         Ok(table)
     }
@@ -202,22 +212,27 @@ impl ClassTable {
     /// The smallest class whose blocks hold `size` bytes, or `None` above the largest class.
     #[inline]
     pub const fn class_of(&self, size: usize) -> Option<usize> {
-        let first = if size <= SMALL_LIMIT {
-            self.small[size.div_ceil(SMALL_STEP)]
+        let count = self.capped_count();
+        // A slot covers sizes ((i-1)*step, i*step] and holds the first class that fits the
+        // slot's lowest size. Classes are multiples of 8, so in `small` that class fits the
+        // whole slot; in `large` it does unless a class ends inside the slot, and only then
+        // may a lookup have to step up (never for the default list). NO_CLASS is above
+        // every count.
+        let c = if size <= SMALL_LIMIT {
+            self.small[size.div_ceil(SMALL_STEP)] as usize
         } else if size <= MAX_CLASS_SIZE as usize {
             // `(size - SMALL_LIMIT).div_ceil(LARGE_STEP)`, written so the compiler sees that
             // it is below LARGE_ENTRIES (no bounds check).
-            self.large[(size - SMALL_LIMIT - 1) / LARGE_STEP + 1]
+            let mut c = self.large[(size - SMALL_LIMIT - 1) / LARGE_STEP + 1] as usize;
+            if self.large_inexact {
+                while c < count && (self.block_size[c] as usize) < size {
+                    c += 1;
+                }
+            }
+            c
         } else {
-            NO_CLASS
+            NO_CLASS as usize
         };
-        // Step up from the slot's first class when classes are finer than the lookup's step
-        // (never for the default list). NO_CLASS is above every count.
-        let count = self.capped_count();
-        let mut c = first as usize;
-        while c < count && (self.block_size[c] as usize) < size {
-            c += 1;
-        }
         if c < count { Some(c) } else { None }
     }
 
@@ -294,6 +309,13 @@ mod tests {
             let want = DEFAULT_CLASSES.iter().position(|&c| c as usize >= size);
             assert_eq!(t.class_of(size), want, "size {size}");
         }
+    }
+
+    /// The default list never pays for the step-up loop (a measurable cost on every call).
+    #[test]
+    fn default_lookup_needs_no_step() {
+        assert!(!ClassTable::build(DEFAULT_CLASSES).unwrap().large_inexact);
+        assert!(ClassTable::build(&[8, 1032, 2048]).unwrap().large_inexact);
     }
 
     #[test]
