@@ -65,9 +65,10 @@ impl BlockPolicy for IfAllowed {
 ///
 /// A thread that must not block goes first: while it waits it counts itself in `priority`,
 /// and threads that may block give way (they sleep on the word as contended waiters instead
-/// of taking the lock) until it has the lock. Without this, a spinning browser main thread keeps losing the lock
-/// to running workers; with it, it waits for about one critical section. ("Only the main
-/// thread spins, workers wait", proposed for Rust std in rust-lang/rust#58855.)
+/// of taking the lock) until it has the lock. Without this, a spinning browser main thread
+/// keeps losing the lock to running workers; with it, it waits for about one critical
+/// section. ("Only the main thread spins, workers wait", proposed for Rust std in
+/// rust-lang/rust#58855.)
 ///
 /// Where [`platform::CAN_WAIT`] is false (wasm without shared memory or without the
 /// nightly wait intrinsic, non-Linux hosts) there is nothing to sleep on and every thread
@@ -107,7 +108,7 @@ fn spin_while_locked(state: &AtomicU32) -> u32 {
 /// scheduler it also moves the yielder's deadline behind every runnable worker, so the
 /// thread we want served first would wait out their time slices. Natively (16 workers on 2
 /// cores, caches off) yielding after 64 hints gave a main-batch p99 of about 5 ms, yielding
-/// after 5,000 (a few hundred microseconds) about 0.3-0.6 ms.
+/// after 5,000 (a few hundred microseconds) 0.15-0.6 ms in most runs.
 const PRIORITY_SPINS: u32 = if cfg!(loom) { 1 } else { 5_000 };
 
 /// Acquires the word as a thread that must not block: like [`lock_spinning`], but with a
