@@ -1,6 +1,7 @@
 //! Per-thread caches: a magazine of free blocks per size class, so the common `alloc` and
-//! `free` touch only the current thread's memory, with no lock and no atomic
-//! read-modify-write.
+//! `free` touch only the current thread's memory with plain loads and stores: no lock and no
+//! atomic operation at all. (In wasm every atomic store is sequentially consistent; in
+//! wasmtime a "relaxed" one costs a fence, about 12 ns, which made up most of a cached call.)
 //!
 //! A cache belongs to one heap and, while attached, to one thread. Each heap keeps a
 //! push-only registry of its caches. A thread that exits (through the platform's thread-exit
@@ -11,7 +12,7 @@
 //! Without the `std` feature there are no thread-locals, hence no caches: every call takes
 //! the heap's central path.
 
-use core::cell::UnsafeCell;
+use core::cell::{Cell, UnsafeCell};
 use core::ptr::{self, NonNull};
 use core::sync::atomic::{AtomicPtr, AtomicU32, AtomicUsize, Ordering::*};
 
@@ -25,12 +26,20 @@ const ZERO_TAG: usize = 1;
 /// One class's free blocks in one thread's cache.
 #[derive(Debug)]
 pub struct Magazine {
-    /// Written only by the owning thread (plain load + store); read by stats.
-    len: AtomicU32,
+    /// Owner-only. Plain, not atomic: in wasm every atomic store is sequentially consistent
+    /// (a fence in wasmtime, about 12 ns against 0.5), and the cached path would pay one per
+    /// call.
+    len: Cell<u32>,
+    /// `len` as of the owner's last [`ThreadCache::publish`], for other threads' stats.
+    published_len: AtomicU32,
     items: UnsafeCell<[usize; MAX_CACHE_BLOCKS as usize]>,
 }
 
 /// A thread's cache for one heap. Lives in a page the heap maps for it; never freed.
+///
+/// Its counters are owner-only plain fields; other threads read the snapshot the owner
+/// publishes on its slow paths (refill, flush) and when it lets the cache go, so their view
+/// of a live thread's cache lags by at most a magazine per class.
 #[derive(Debug)]
 pub struct ThreadCache {
     /// Thread id of the attached thread, or 0 when orphaned.
@@ -38,15 +47,17 @@ pub struct ThreadCache {
     /// Next cache in the heap's registry (set before publication, never changed).
     next: *mut ThreadCache,
     /// Bytes the owning thread's allocations requested minus its frees (wrapping; the sum
-    /// over all caches is the heap's live requested bytes). Owner-written.
-    requested: AtomicUsize,
-    /// Bytes `alloc_zeroed` had to clear on this thread. Owner-written.
-    zeroed: AtomicUsize,
+    /// over all caches is the heap's live requested bytes). Owner-only.
+    requested: Cell<usize>,
+    /// Bytes `alloc_zeroed` had to clear on this thread. Owner-only.
+    zeroed: Cell<usize>,
+    published_requested: AtomicUsize,
+    published_zeroed: AtomicUsize,
     magazines: [Magazine; MAX_CLASSES],
 }
 
-// SAFETY: the magazines' items are touched only by the attached thread (`owner`); the
-// fields other threads read are atomics.
+// SAFETY: the plain fields (magazine lengths and items, `requested`, `zeroed`) are touched
+// only by the attached thread (`owner`); the fields other threads read are atomics.
 unsafe impl Sync for ThreadCache {}
 // SAFETY: as above; a cache moves between threads only through orphaning and adoption,
 // which hand it over with Release/Acquire on `owner`.
@@ -92,12 +103,12 @@ impl ThreadCache {
     pub unsafe fn pop(&self, class: usize) -> Option<(NonNull<u8>, bool)> {
         // SAFETY: per the contract.
         let mag = unsafe { self.magazine(class) };
-        let len = mag.len.load(Relaxed);
+        let len = mag.len.get();
         if len == 0 {
             return None;
         }
         let len = len - 1;
-        mag.len.store(len, Relaxed);
+        mag.len.set(len);
         // SAFETY: only the attached thread touches items; `len < MAX_CACHE_BLOCKS`, as no
         // push goes past a capacity of at most that.
         let item = unsafe { *(*mag.items.get()).get_unchecked(len as usize) };
@@ -117,7 +128,7 @@ impl ThreadCache {
     pub unsafe fn push(&self, class: usize, block: *mut u8, zero: bool, capacity: u32) -> bool {
         // SAFETY: per the contract.
         let mag = unsafe { self.magazine(class) };
-        let len = mag.len.load(Relaxed);
+        let len = mag.len.get();
         if len >= capacity {
             return false;
         }
@@ -126,7 +137,7 @@ impl ThreadCache {
         unsafe {
             *(*mag.items.get()).get_unchecked_mut(len as usize) = block as usize | zero as usize
         };
-        mag.len.store(len + 1, Relaxed);
+        mag.len.set(len + 1);
         true
     }
 
@@ -144,7 +155,7 @@ impl ThreadCache {
         for (item, block) in items.iter_mut().zip(blocks.iter().rev()) {
             *item = block.ptr.as_ptr() as usize | block.zero as usize;
         }
-        mag.len.store(blocks.len() as u32, Relaxed);
+        mag.len.set(blocks.len() as u32);
     }
 
     /// Removes the oldest `n` blocks of `class` (the bottom of the magazine, the coldest),
@@ -157,7 +168,7 @@ impl ThreadCache {
         let mag = unsafe { self.magazine(class) };
         // Never above MAX_CACHE_BLOCKS (pushes stop at a capacity of at most that); the
         // `min` lets the compiler see it, so the slicing below needs no bounds checks.
-        let len = mag.len.load(Relaxed).min(MAX_CACHE_BLOCKS);
+        let len = mag.len.get().min(MAX_CACHE_BLOCKS);
         let n = n.min(len);
         // SAFETY: only the attached thread touches items.
         let items = unsafe { &mut *mag.items.get() };
@@ -165,36 +176,84 @@ impl ThreadCache {
             f((item & !ZERO_TAG) as *mut u8);
         }
         items.copy_within(n as usize..len as usize, 0);
-        mag.len.store(len - n, Relaxed);
+        mag.len.set(len - n);
     }
 
-    /// Blocks cached for `class`.
-    pub fn len(&self, class: usize) -> usize {
-        self.magazines[class].len.load(Relaxed) as usize
+    /// Blocks cached for `class`, as of the owner's last [`publish`](Self::publish).
+    pub fn published_len(&self, class: usize) -> usize {
+        self.magazines[class].published_len.load(Relaxed) as usize
+    }
+
+    /// Blocks cached for `class` now.
+    ///
+    /// # Safety
+    /// Called by the attached thread.
+    pub unsafe fn len(&self, class: usize) -> usize {
+        self.magazines[class].len.get() as usize
     }
 
     /// Records `bytes` more requested (`freed` false) or fewer (`freed` true).
+    ///
+    /// # Safety
+    /// Called by the attached thread.
     #[inline]
-    pub fn account(&self, bytes: usize, freed: bool) {
-        let now = self.requested.load(Relaxed);
-        let new = if freed { now.wrapping_sub(bytes) } else { now.wrapping_add(bytes) };
-        self.requested.store(new, Relaxed);
+    pub unsafe fn account(&self, bytes: usize, freed: bool) {
+        let now = self.requested.get();
+        self.requested.set(if freed { now.wrapping_sub(bytes) } else { now.wrapping_add(bytes) });
     }
 
     /// Records `bytes` cleared for `alloc_zeroed`.
+    ///
+    /// # Safety
+    /// Called by the attached thread.
     #[inline]
-    pub fn account_zeroed(&self, bytes: usize) {
-        self.zeroed.store(self.zeroed.load(Relaxed) + bytes, Relaxed);
+    pub unsafe fn account_zeroed(&self, bytes: usize) {
+        self.zeroed.set(self.zeroed.get() + bytes);
     }
 
-    /// Bytes cleared for `alloc_zeroed` on this cache's threads.
-    pub fn zeroed(&self) -> usize {
-        self.zeroed.load(Relaxed)
+    /// This cache's net requested bytes (wrapping) and bytes cleared for `alloc_zeroed`, now.
+    ///
+    /// # Safety
+    /// Called by the attached thread.
+    pub unsafe fn counters(&self) -> (usize, usize) {
+        (self.requested.get(), self.zeroed.get())
     }
 
-    /// This cache's net requested bytes (wrapping).
-    pub fn requested(&self) -> usize {
-        self.requested.load(Relaxed)
+    /// This cache's net requested bytes and bytes cleared, as of the last publish.
+    pub fn published_counters(&self) -> (usize, usize) {
+        (self.published_requested.load(Relaxed), self.published_zeroed.load(Relaxed))
+    }
+
+    /// Copies the owner-only counters to the snapshot other threads read.
+    ///
+    /// # Safety
+    /// Called by the attached thread.
+    pub unsafe fn publish(&self) {
+        for mag in &self.magazines {
+            mag.published_len.store(mag.len.get(), Relaxed);
+        }
+        // SAFETY: per the contract.
+        unsafe { self.publish_counters() };
+    }
+
+    /// Publishes the length of `class`'s magazine and the counters: what a slow path of
+    /// that class changed (three stores, not one per class).
+    ///
+    /// # Safety
+    /// Called by the attached thread; `class < MAX_CLASSES`.
+    pub unsafe fn publish_class(&self, class: usize) {
+        // SAFETY: per the contract.
+        let mag = unsafe { self.magazine(class) };
+        mag.published_len.store(mag.len.get(), Relaxed);
+        // SAFETY: per the contract.
+        unsafe { self.publish_counters() };
+    }
+
+    /// # Safety
+    /// Called by the attached thread.
+    unsafe fn publish_counters(&self) {
+        self.published_requested.store(self.requested.get(), Relaxed);
+        self.published_zeroed.store(self.zeroed.get(), Relaxed);
     }
 
     /// The thread attached, or 0.
@@ -202,8 +261,20 @@ impl ThreadCache {
         self.owner.load(Relaxed)
     }
 
-    /// Detaches the cache from its thread; its blocks stay for the adopter.
-    pub fn orphan(&self) {
+    /// Detaches the cache from its thread, publishing its counters first; its blocks stay
+    /// for the adopter.
+    ///
+    /// # Safety
+    /// Called by the attached thread.
+    pub unsafe fn orphan(&self) {
+        // SAFETY: per the contract.
+        unsafe { self.publish() };
+        self.owner.store(0, Release);
+    }
+
+    /// Detaches the cache from thread `owner`, which is gone (its last counters may not be
+    /// published: the adopter publishes them).
+    fn orphan_from_outside(&self) {
         self.owner.store(0, Release);
     }
 }
@@ -243,14 +314,19 @@ impl Registry {
         }
     }
 
-    /// Attaches an orphaned cache to thread `owner`, if there is one.
+    /// Attaches an orphaned cache to thread `owner` (the current thread), if there is one.
     pub fn adopt(&self, owner: u32) -> Option<&'static ThreadCache> {
-        self.iter().find(|c| c.owner.compare_exchange(0, owner, Acquire, Relaxed).is_ok())
+        let cache =
+            self.iter().find(|c| c.owner.compare_exchange(0, owner, Acquire, Relaxed).is_ok())?;
+        // SAFETY: attached to the current thread just now; the Acquire above saw every write
+        // of the previous owner. (A cache orphaned from outside may not be published yet.)
+        unsafe { cache.publish() };
+        Some(cache)
     }
 
-    /// Orphans every cache attached to thread `owner`.
+    /// Orphans every cache attached to thread `owner`, a thread that is gone.
     pub fn orphan_all_of(&self, owner: u32) -> usize {
-        self.iter().filter(|c| c.owner() == owner).map(|c| c.orphan()).count()
+        self.iter().filter(|c| c.owner() == owner).map(|c| c.orphan_from_outside()).count()
     }
 
     /// Every published cache.
@@ -338,7 +414,7 @@ mod binding {
             for slot in slots {
                 let (key, cache) = slot.replace((0, ptr::null()));
                 if key != 0 {
-                    // SAFETY: attached caches live forever.
+                    // SAFETY: attached caches live forever, and this one to this thread.
                     unsafe { (*cache).orphan() };
                 }
             }

@@ -3,7 +3,7 @@
 //!
 //! Paths, fastest first:
 //! - **cached**: `alloc` pops and `dealloc` pushes the current thread's magazine for the
-//!   class. No lock, no atomic read-modify-write.
+//!   class. No lock, no atomic operation (plain loads and stores).
 //! - **refill**: an empty magazine takes half a magazine of blocks from the spans under the
 //!   lock (and first returns whatever the remote-free list holds).
 //! - **flush**: a full magazine pushes its older half onto the lock-free remote-free list as
@@ -276,11 +276,14 @@ impl<L: RawLock> Heap<L> {
                 None => return ptr::null_mut(),
             },
         };
-        cache.account(layout.size(), false);
+        // SAFETY: the cache is attached to this thread.
+        unsafe { cache.account(layout.size(), false) };
         if zeroed && !zero {
-            cache.account_zeroed(layout.size());
-            // SAFETY: the block is ours and holds at least `layout.size()` bytes.
-            unsafe { ptr::write_bytes(block.as_ptr(), 0, layout.size()) };
+            // SAFETY: as above; the block is ours and holds at least `layout.size()` bytes.
+            unsafe {
+                cache.account_zeroed(layout.size());
+                ptr::write_bytes(block.as_ptr(), 0, layout.size());
+            }
         }
         block.as_ptr()
     }
@@ -297,7 +300,10 @@ impl<L: RawLock> Heap<L> {
         // SAFETY: the cache is attached to this thread; the magazine is empty (the pop that
         // sent us here found nothing); the blocks are free, of `class` (below MAX_CLASSES),
         // and fewer than `want <= capacity`.
-        unsafe { cache.fill(class, rest) };
+        unsafe {
+            cache.fill(class, rest);
+            cache.publish_class(class);
+        }
         Some(*first)
     }
 
@@ -388,7 +394,8 @@ impl<L: RawLock> Heap<L> {
             unsafe { self.remote.push_batch(block, block, size) };
             return;
         };
-        cache.account(layout.size(), true);
+        // SAFETY: the cache is attached to this thread.
+        unsafe { cache.account(layout.size(), true) };
         let capacity = self.config.cache_blocks;
         // SAFETY: the cache is attached to this thread; the block is free and of `class`
         // (below MAX_CLASSES); capacities are at most MAX_CACHE_BLOCKS.
@@ -420,6 +427,7 @@ impl<L: RawLock> Heap<L> {
                 last = block;
                 count += 1;
             });
+            cache.publish_class(class);
         }
         if !first.is_null() {
             let bytes = count * self.config.classes.block_size(class);
@@ -502,8 +510,12 @@ impl<L: RawLock> Heap<L> {
 
     fn account_resize(&self, old: usize, new: usize) {
         match cache::current(self.key()) {
-            Some(c) if new >= old => c.account(new - old, false),
-            Some(c) => c.account(old - new, true),
+            Some(c) => {
+                let (bytes, freed) =
+                    if new >= old { (new - old, false) } else { (old - new, true) };
+                // SAFETY: the current thread's cache is attached to it.
+                unsafe { c.account(bytes, freed) }
+            }
             None => {
                 self.uncached_requested.fetch_add(new.wrapping_sub(old), Relaxed);
             }
@@ -537,19 +549,30 @@ impl<L: RawLock> Heap<L> {
     }
 
     /// Counters and page counts, read without the lock while other threads allocate.
+    ///
+    /// Exact for the calling thread's own cache and for caches whose threads exited or
+    /// released them. Another live thread's cache is counted as of its last refill or flush
+    /// in each class (it keeps its counters in plain memory, which only it may read), so
+    /// the figures can lag by up to a magazine per class per such thread.
     pub fn stats(&self) -> Stats {
         let pages = self.pages.counts();
         let mut cached_bytes = 0;
         let mut requested = self.uncached_requested.load(Relaxed);
         let mut zeroed = self.uncached_zeroed.load(Relaxed) + pages_zeroed_bytes(&self.pages);
         let (mut caches, mut orphaned) = (0, 0);
+        let own = cache::current(self.key());
         for c in self.caches.iter() {
             caches += 1;
             orphaned += (c.owner() == 0) as usize;
-            requested = requested.wrapping_add(c.requested());
-            zeroed += c.zeroed();
+            let is_own = own.is_some_and(|o| ptr::eq(o, c));
+            // SAFETY: read live only from the current thread's own cache.
+            let (req, zero) = if is_own { unsafe { c.counters() } } else { c.published_counters() };
+            requested = requested.wrapping_add(req);
+            zeroed += zero;
             for class in 0..self.config.classes.len() {
-                cached_bytes += c.len(class) * self.config.classes.block_size(class);
+                // SAFETY: as above.
+                let len = if is_own { unsafe { c.len(class) } } else { c.published_len(class) };
+                cached_bytes += len * self.config.classes.block_size(class);
             }
         }
         let pending_bytes = self.remote.pending_bytes() as usize;
@@ -589,9 +612,16 @@ impl<L: RawLock> Heap<L> {
             };
         }
         drop(locked);
+        let own = cache::current(self.key());
         for c in self.caches.iter() {
+            let is_own = own.is_some_and(|o| ptr::eq(o, c));
             for (class, o) in out[..n].iter_mut().enumerate() {
-                o.cached_blocks += c.len(class);
+                o.cached_blocks += if is_own {
+                    // SAFETY: read live only from the current thread's own cache.
+                    unsafe { c.len(class) }
+                } else {
+                    c.published_len(class)
+                };
             }
         }
         n

@@ -4,7 +4,10 @@
 /// with other threads allocating, the figures may come from slightly different instants.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Stats {
-    /// Sum of the sizes of live allocations, as requested.
+    /// Sum of the sizes of live allocations, as requested (see [`Heap::stats`] for how
+    /// current other threads' parts are).
+    ///
+    /// [`Heap::stats`]: crate::Heap::stats
     pub bytes_requested: usize,
     /// Bytes of blocks and page runs the application holds (block sizes, not requests).
     pub bytes_in_use: usize,

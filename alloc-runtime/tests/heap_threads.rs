@@ -238,3 +238,45 @@ fn released_cache_is_adopted_by_the_next_thread() {
     .join()
     .unwrap();
 }
+
+/// A cache's counters are plain fields only its thread reads live: the thread's own `stats()`
+/// sees them now, other threads see what it last published (on a refill or flush, and when
+/// it lets the cache go).
+#[test]
+fn stats_count_own_cache_now_and_others_as_published() {
+    static HEAP: Heap<Adaptive> = Heap::new(&CFG);
+    let layout = Layout::from_size_align(100, 8).unwrap();
+    // SAFETY: nonzero size; freed below.
+    let mut blocks: Vec<usize> = (0..3).map(|_| unsafe { HEAP.alloc(layout) } as usize).collect();
+    // Only the first allocation refilled (and published); the other two were cache hits.
+    assert_eq!(HEAP.stats().bytes_requested, 300, "own cache counted live");
+
+    let (allocated_tx, allocated_rx) = mpsc::channel();
+    let (go_on_tx, go_on_rx) = mpsc::channel::<()>();
+    let worker = thread::spawn(move || {
+        // SAFETY: nonzero size; two freed below, one handed back to the spawner.
+        let theirs: Vec<usize> = (0..3).map(|_| unsafe { HEAP.alloc(layout) } as usize).collect();
+        allocated_tx.send(()).unwrap();
+        go_on_rx.recv().unwrap();
+        for &p in &theirs[1..] {
+            // SAFETY: allocated above with `layout`.
+            unsafe { HEAP.dealloc(p as *mut u8, layout) };
+        }
+        theirs[0]
+    });
+    allocated_rx.recv().unwrap();
+    let live = HEAP.stats().bytes_requested;
+    // The worker's part is what it last published: anything from its refill (0) to now (300).
+    assert!((300..=600).contains(&live), "{live}");
+    go_on_tx.send(()).unwrap();
+    blocks.push(worker.join().unwrap());
+    // Its cache was orphaned at exit with its counters published: one block still live.
+    assert_eq!(HEAP.stats().bytes_requested, 400, "an exited thread's cache is exact");
+
+    for p in blocks {
+        // SAFETY: allocated above with `layout`.
+        unsafe { HEAP.dealloc(p as *mut u8, layout) };
+    }
+    let s = HEAP.stats();
+    assert_eq!((s.bytes_requested, s.bytes_in_use), (0, 0), "{s:?}");
+}
