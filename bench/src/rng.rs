@@ -1,7 +1,12 @@
-//! A small, fast, deterministic random number generator (wyrand), so every peer sees the same
-//! sequence of sizes and slots.
+//! A small, fast, deterministic random number generator (SplitMix64), so every peer sees the
+//! same sequence of sizes and slots.
+//!
+//! Only 64-bit multiplies: wasm has them natively, while a 128-bit multiply (wyrand's, or
+//! Lemire's range reduction on a 64-bit product) is a `__multi3` libcall there, which cost
+//! the main batch more than the allocations it times.
 
-/// wyrand: 64-bit state, one multiply per number. Good enough for picking sizes and slots.
+/// SplitMix64: 64-bit state, two multiplies per number. Good enough for picking sizes and
+/// slots.
 #[derive(Clone, Debug)]
 pub struct Rng(u64);
 
@@ -12,16 +17,20 @@ impl Rng {
 
     #[inline]
     pub fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0xA076_1D64_78BD_642F);
-        let t = u128::from(self.0) * u128::from(self.0 ^ 0xE703_7ED1_A0B4_28DB);
-        (t as u64) ^ ((t >> 64) as u64)
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
     }
 
-    /// Uniform in `lo..=hi` (Lemire's multiply-shift; the tiny bias does not matter here).
+    /// Uniform in `lo..=hi` (Lemire's multiply-shift on 32 random bits; the tiny bias does
+    /// not matter here). Spans up to 2^32 keep the product within 64 bits.
     #[inline]
     pub fn range(&mut self, lo: usize, hi: usize) -> usize {
         let span = (hi - lo + 1) as u64;
-        lo + ((u128::from(self.next_u64() as u32 as u64) * u128::from(span)) >> 32) as usize
+        debug_assert!(span <= 1 << 32);
+        lo + (((self.next_u64() >> 32) * span) >> 32) as usize
     }
 
     /// Uniform in `0..n`.
