@@ -107,17 +107,29 @@ fn static_item(item: &StaticItem, config: &Config, meta: &Metadata) -> TokenStre
         }
     });
 
+    // A type naming the configuration as a constant, so the heap's code is compiled for it
+    // (see `ConfigSource`): one per static, named after it.
+    let source = format_ident!("__WasmHeapConfigOf_{}", ident);
     quote! {
         #no_lock_guard
+        #[doc(hidden)]
+        #[allow(non_camel_case_types)]
+        #[derive(Debug)]
+        #vis enum #source {}
+        impl #krate::__private::ConfigSource for #source {
+            const CONSTANT: ::core::option::Option<&'static #krate::__private::HeapConfig> = {
+                static CONFIG: #krate::__private::HeapConfig =
+                    #krate::__private::HeapConfig::new(&[#(#classes),*], #min, #max)
+                        .with_cache_blocks(#cache)
+                        .with_checked(#checked);
+                ::core::option::Option::Some(&CONFIG)
+            };
+        }
         #(#attrs)*
         #(#docs)*
-        #vis #static_token #ident #colon #krate::__private::Heap<#krate::__private::#lock> = {
+        #vis #static_token #ident #colon #krate::__private::Heap<#krate::__private::#lock, #source> = {
             #track
-            static CONFIG: #krate::__private::HeapConfig =
-                #krate::__private::HeapConfig::new(&[#(#classes),*], #min, #max)
-                    .with_cache_blocks(#cache)
-                    .with_checked(#checked);
-            #krate::__private::Heap::new(&CONFIG)
+            #krate::__private::Heap::with_constant_config()
         } #semi
     }
 }
@@ -196,18 +208,25 @@ mod tests {
             None,
         );
         let want = squash(
-            "#[global_allocator] \
-             static HEAP: ::wasm_heap::__private::Heap<::wasm_heap::__private::Adaptive> = { \
-               static CONFIG: ::wasm_heap::__private::HeapConfig = \
-                 ::wasm_heap::__private::HeapConfig::new(&[16, 32, 64], 16, 16384).with_cache_blocks(32).with_checked(false); \
-               ::wasm_heap::__private::Heap::new(&CONFIG) \
+            "#[doc(hidden)] #[allow(non_camel_case_types)] #[derive(Debug)] \
+             enum __WasmHeapConfigOf_HEAP {} \
+             impl ::wasm_heap::__private::ConfigSource for __WasmHeapConfigOf_HEAP { \
+               const CONSTANT: ::core::option::Option<&'static ::wasm_heap::__private::HeapConfig> = { \
+                 static CONFIG: ::wasm_heap::__private::HeapConfig = \
+                   ::wasm_heap::__private::HeapConfig::new(&[16, 32, 64], 16, 16384).with_cache_blocks(32).with_checked(false); \
+                 ::core::option::Option::Some(&CONFIG) \
+               }; \
+             } \
+             #[global_allocator] \
+             static HEAP: ::wasm_heap::__private::Heap<::wasm_heap::__private::Adaptive, __WasmHeapConfigOf_HEAP> = { \
+               ::wasm_heap::__private::Heap::with_constant_config() \
              };",
         );
         let got = squash(&out);
         // Doc attributes sit between the user's attributes and `static`.
         let without_docs: String = {
-            let start = got.find("#[doc").unwrap();
-            let end = got.find("static").unwrap();
+            let start = got.find("#[doc=").unwrap();
+            let end = got.find("staticHEAP").unwrap();
             format!("{}{}", &got[..start], &got[end..])
         };
         assert_eq!(without_docs, want, "{out}");
@@ -225,7 +244,7 @@ mod tests {
         );
         let got = squash(&out);
         assert!(
-            got.contains("pub(crate)staticH:my::rt::__private::Heap<my::rt::__private::NoLock>="),
+            got.contains("pub(crate)staticH:my::rt::__private::Heap<my::rt::__private::NoLock,__WasmHeapConfigOf_H>="),
             "{out}"
         );
         assert!(
@@ -244,7 +263,7 @@ mod tests {
             ),
             Some(toml),
         ));
-        assert!(out.contains("Heap<::wasm_heap::__private::Park>"), "{out}");
+        assert!(out.contains("Heap<::wasm_heap::__private::Park,__WasmHeapConfigOf_H>"), "{out}");
         assert!(out.contains(",0,100).with_cache_blocks(0).with_checked(true)"), "{out}");
     }
 
@@ -264,7 +283,7 @@ mod tests {
         let got = squash(&out);
         assert!(
             got.contains(
-                "staticH:::wasm_heap::__private::Heap<::wasm_heap::__private::Adaptive>={"
+                "staticH:::wasm_heap::__private::Heap<::wasm_heap::__private::Adaptive,__WasmHeapConfigOf_H>={"
             ),
             "{out}"
         );

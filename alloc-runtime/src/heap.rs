@@ -12,6 +12,7 @@
 //!   `alloc_zeroed` clears only the dirty pages of the run.
 
 use core::alloc::{GlobalAlloc, Layout};
+use core::marker::PhantomData;
 use core::ptr::{self, NonNull};
 use core::sync::atomic::{AtomicU64, AtomicUsize, Ordering::Relaxed};
 
@@ -104,6 +105,24 @@ impl HeapConfig {
     }
 }
 
+/// Where a [`Heap`]'s configuration comes from: the value given to [`Heap::new`], read at run
+/// time ([`Dynamic`]), or a constant the compiler folds into the code, which is what
+/// `#[wasm_heap]` generates (its settings then cost no loads, and branches for features it
+/// turned off, such as checked frees or running without caches, compile away: about 0.7 KB
+/// less wasm code).
+pub trait ConfigSource: 'static {
+    /// The configuration, if it is a compile-time constant.
+    const CONSTANT: Option<&'static HeapConfig>;
+}
+
+/// The configuration [`Heap::new`] was given, read at run time.
+#[derive(Debug)]
+pub enum Dynamic {}
+
+impl ConfigSource for Dynamic {
+    const CONSTANT: Option<&'static HeapConfig> = None;
+}
+
 /// State only the lock holder touches.
 #[derive(Debug)]
 struct Central {
@@ -120,10 +139,12 @@ pub struct InvalidFree {
 }
 
 /// A thread-safe heap over the wasm linear memory (the host's stand-in natively), locked
-/// with `L`. See the module docs for its paths.
+/// with `L`, configured by `C` (see [`ConfigSource`]). See the module docs for its paths.
 #[derive(Debug)]
-pub struct Heap<L: RawLock> {
+pub struct Heap<L: RawLock, C: ConfigSource = Dynamic> {
+    /// Read only when `C` has no constant.
     config: &'static HeapConfig,
+    _source: PhantomData<fn() -> C>,
     /// What only the lock holder touches.
     central: Mutex<L, Central>,
     pages: PageManager<'static>,
@@ -149,8 +170,24 @@ const MAX_BATCH: usize = MAX_CACHE_BLOCKS as usize;
 impl<L: RawLock> Heap<L> {
     /// A heap with this configuration. Nothing is grown until the first allocation.
     pub const fn new(config: &'static HeapConfig) -> Self {
+        Self::build(config)
+    }
+}
+
+impl<L: RawLock, C: ConfigSource> Heap<L, C> {
+    /// A heap with `C`'s constant configuration (what `#[wasm_heap]` expands to). Fails
+    /// constant evaluation if `C` has none.
+    pub const fn with_constant_config() -> Self {
+        match C::CONSTANT {
+            Some(config) => Self::build(config),
+            None => panic!("this ConfigSource has no constant configuration: use Heap::new"),
+        }
+    }
+
+    const fn build(config: &'static HeapConfig) -> Self {
         Self {
             config,
+            _source: PhantomData,
             central: Mutex::new(Central { spans: Spans::new() }),
             pages: PageManager::new(
                 Memory::global(),
@@ -172,8 +209,12 @@ impl<L: RawLock> Heap<L> {
     }
 
     /// The configuration.
+    #[inline(always)]
     pub fn config(&self) -> &'static HeapConfig {
-        self.config
+        match C::CONSTANT {
+            Some(config) => config,
+            None => self.config,
+        }
     }
 
     /// The lock, e.g. to see who holds it when a heap seems stuck.
@@ -213,7 +254,7 @@ impl<L: RawLock> Heap<L> {
     /// The current thread's cache, attaching one if it has none yet.
     #[inline]
     fn thread_cache(&self) -> Option<&'static ThreadCache> {
-        if self.config.cache_blocks == 0 {
+        if self.config().cache_blocks == 0 {
             return None;
         }
         match cache::current(self.key()) {
@@ -252,7 +293,7 @@ impl<L: RawLock> Heap<L> {
     /// The class serving `layout`, `None` above the largest.
     #[inline]
     fn class_for(&self, layout: Layout) -> Option<usize> {
-        let class = self.config.classes.class_for(layout.size(), layout.align())?;
+        let class = self.config().classes.class_for(layout.size(), layout.align())?;
         // A table's classes are below MAX_CLASSES: the `min` is a no-op that shows the
         // compiler, so indexing by the class needs no bounds checks.
         Some(class.min(MAX_CLASSES - 1))
@@ -291,7 +332,7 @@ impl<L: RawLock> Heap<L> {
     /// Takes half a magazine of blocks from the spans, caching all but the one returned.
     #[cold]
     fn refill(&self, cache: &ThreadCache, class: usize) -> Option<Block> {
-        let want = (self.config.cache_blocks as usize / 2).clamp(1, MAX_BATCH);
+        let want = (self.config().cache_blocks as usize / 2).clamp(1, MAX_BATCH);
         let mut blocks = [Block { ptr: NonNull::dangling(), zero: false }; MAX_BATCH];
         let out = &mut blocks[..want];
         let taken = self.take_blocks(class, out);
@@ -310,7 +351,7 @@ impl<L: RawLock> Heap<L> {
     /// Takes up to `out.len()` blocks of `class` (a class of the table) under the lock.
     fn take_blocks(&self, class: usize, out: &mut [Block]) -> usize {
         let mut locked = self.locked();
-        let classes = &self.config.classes;
+        let classes = &self.config().classes;
         // SAFETY: the lock is held; `class` is a class of the table.
         let taken =
             unsafe { locked.spans.take_blocks(&self.pages, classes, class, out) }.unwrap_or(0);
@@ -384,19 +425,19 @@ impl<L: RawLock> Heap<L> {
         let Some(class) = self.class_for(layout) else {
             return self.release_large(block, layout);
         };
-        if self.config.checked {
+        if self.config().checked {
             return self.release_checked(block, layout.size());
         }
         let Some(cache) = self.thread_cache() else {
             self.uncached_requested.fetch_sub(layout.size(), Relaxed);
-            let size = self.config.classes.block_size(class);
+            let size = self.config().classes.block_size(class);
             // SAFETY: a freed block of ours, at least 8 bytes and 8-aligned.
             unsafe { self.remote.push_batch(block, block, size) };
             return;
         };
         // SAFETY: the cache is attached to this thread.
         unsafe { cache.account(layout.size(), true) };
-        let capacity = self.config.cache_blocks;
+        let capacity = self.config().cache_blocks;
         // SAFETY: the cache is attached to this thread; the block is free and of `class`
         // (below MAX_CLASSES); capacities are at most MAX_CACHE_BLOCKS.
         if unsafe { cache.push(class, block, false, capacity) } {
@@ -410,7 +451,7 @@ impl<L: RawLock> Heap<L> {
     /// Pushes the older half of a full magazine onto the remote-free list as one batch.
     #[cold]
     fn flush(&self, cache: &ThreadCache, class: usize) {
-        let n = (self.config.cache_blocks / 2).max(1);
+        let n = (self.config().cache_blocks / 2).max(1);
         let mut first = ptr::null_mut();
         let mut last: *mut u8 = ptr::null_mut();
         let mut count = 0;
@@ -430,7 +471,7 @@ impl<L: RawLock> Heap<L> {
             cache.publish_class(class);
         }
         if !first.is_null() {
-            let bytes = count * self.config.classes.block_size(class);
+            let bytes = count * self.config().classes.block_size(class);
             // SAFETY: the chain `first..=last` was linked above and is ours.
             unsafe { self.remote.push_batch(first, last, bytes) };
         }
@@ -464,7 +505,7 @@ impl<L: RawLock> Heap<L> {
             return self.report_invalid(block, FreeError::NotOurs);
         };
         let locked = self.locked();
-        if self.config.checked {
+        if self.config().checked {
             // Under the lock: span pages only change under it.
             let is_span = locked.spans.is_span_page(&self.pages, start);
             let aligned = self.pages.address(start) == block as usize;
@@ -484,7 +525,7 @@ impl<L: RawLock> Heap<L> {
     /// shrink or grow into free neighbours; otherwise allocates, copies and frees.
     fn reallocate(&self, block: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
         let align = layout.align();
-        let classes = &self.config.classes;
+        let classes = &self.config().classes;
         let old_class = classes.class_for(layout.size(), align);
         let new_class = classes.class_for(new_size, align);
         let in_place = match (old_class, new_class) {
@@ -569,10 +610,10 @@ impl<L: RawLock> Heap<L> {
             let (req, zero) = if is_own { unsafe { c.counters() } } else { c.published_counters() };
             requested = requested.wrapping_add(req);
             zeroed += zero;
-            for class in 0..self.config.classes.len() {
+            for class in 0..self.config().classes.len() {
                 // SAFETY: as above.
                 let len = if is_own { unsafe { c.len(class) } } else { c.published_len(class) };
-                cached_bytes += len * self.config.classes.block_size(class);
+                cached_bytes += len * self.config().classes.block_size(class);
             }
         }
         let pending_bytes = self.remote.pending_bytes() as usize;
@@ -599,7 +640,7 @@ impl<L: RawLock> Heap<L> {
     /// Per-class figures (spans, available blocks in them, blocks cached by threads).
     /// Takes the lock briefly.
     pub fn class_stats(&self, out: &mut [ClassStats]) -> usize {
-        let classes = &self.config.classes;
+        let classes = &self.config().classes;
         let n = out.len().min(classes.len());
         let locked = self.locked();
         let spans = &locked.spans;
@@ -671,7 +712,7 @@ fn pages_zeroed_bytes(pages: &PageManager<'_>) -> usize {
 
 // SAFETY: `allocate` returns null or a block of at least `layout.size()` bytes aligned to
 // `layout.align()` that no one else uses until it comes back through `dealloc`.
-unsafe impl<L: RawLock> GlobalAlloc for Heap<L> {
+unsafe impl<L: RawLock, C: ConfigSource> GlobalAlloc for Heap<L, C> {
     #[inline]
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
         self.allocate(layout, false)
@@ -694,7 +735,7 @@ unsafe impl<L: RawLock> GlobalAlloc for Heap<L> {
 
 // SAFETY: as for GlobalAlloc; zero-sized requests get a dangling, aligned pointer and are
 // never passed on.
-unsafe impl<L: RawLock> allocator_api2::alloc::Allocator for &Heap<L> {
+unsafe impl<L: RawLock, C: ConfigSource> allocator_api2::alloc::Allocator for &Heap<L, C> {
     fn allocate(&self, layout: Layout) -> Result<NonNull<[u8]>, allocator_api2::alloc::AllocError> {
         if layout.size() == 0 {
             let dangling = ptr::without_provenance_mut::<u8>(layout.align());

@@ -44,7 +44,7 @@ mod cache {
 pub mod thread;
 
 #[cfg(not(loom))]
-pub use heap::{Heap, HeapConfig};
+pub use heap::{ConfigSource, Dynamic, Heap, HeapConfig};
 #[cfg(not(loom))]
 pub use page::PageState;
 #[cfg(not(loom))]
@@ -58,7 +58,7 @@ pub use wasm_heap_macros::wasm_heap;
 pub mod __private {
     pub use crate::lock::{Adaptive, NoLock, Park, Spin};
     #[cfg(not(loom))]
-    pub use crate::{Heap, HeapConfig};
+    pub use crate::{ConfigSource, Heap, HeapConfig};
     /// Whether this build is wasm with shared memory, where `lock = none` is refused.
     pub const WASM_THREADS: bool = crate::platform::WASM_THREADS;
 }

@@ -163,18 +163,22 @@ static STD: std::alloc::System = std::alloc::System;
 
 #[cfg(feature = "wasm-heap")]
 mod wh {
-    use wasm_heap::lock::{Adaptive, Park, Spin};
-    use wasm_heap::{Heap, HeapConfig};
+    use wasm_heap::wasm_heap;
 
-    pub static CFG: HeapConfig = HeapConfig::DEFAULT;
-    pub static CFG_NOCACHE: HeapConfig = HeapConfig::DEFAULT.with_cache_blocks(0);
-
-    pub static SPIN: Heap<Spin> = Heap::new(&CFG);
-    pub static PARK: Heap<Park> = Heap::new(&CFG);
-    pub static ADAPTIVE: Heap<Adaptive> = Heap::new(&CFG);
-    pub static ADAPTIVE_NOCACHE: Heap<Adaptive> = Heap::new(&CFG_NOCACHE);
-    pub static SPIN_NOCACHE: Heap<Spin> = Heap::new(&CFG_NOCACHE);
-    pub static PARK_NOCACHE: Heap<Park> = Heap::new(&CFG_NOCACHE);
+    // Built by the attribute, as users build theirs: the default classes and budget, caches
+    // of 32 blocks per class (`cache = 0`: off, so every call takes the lock).
+    #[wasm_heap(lock = spin)]
+    pub static SPIN: Heap;
+    #[wasm_heap(lock = park)]
+    pub static PARK: Heap;
+    #[wasm_heap(lock = adaptive)]
+    pub static ADAPTIVE: Heap;
+    #[wasm_heap(lock = adaptive, cache = 0)]
+    pub static ADAPTIVE_NOCACHE: Heap;
+    #[wasm_heap(lock = spin, cache = 0)]
+    pub static SPIN_NOCACHE: Heap;
+    #[wasm_heap(lock = park, cache = 0)]
+    pub static PARK_NOCACHE: Heap;
 
     pub fn exit() {
         wasm_heap::thread::release_thread_cache();

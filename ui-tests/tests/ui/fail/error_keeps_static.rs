@@ -9,5 +9,5 @@ static HEAP: Heap;
 fn main() {
     let stats: wasm_heap::Stats = HEAP.stats();
     let _: usize = stats.bytes_in_use;
-    let _: &wasm_heap::Heap<wasm_heap::lock::Adaptive> = &HEAP;
+    let _: &wasm_heap::Heap<wasm_heap::lock::Adaptive, _> = &HEAP;
 }

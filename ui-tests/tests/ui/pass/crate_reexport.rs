@@ -14,7 +14,7 @@ static HEAP: Heap;
 static OTHER: Heap;
 
 fn main() {
-    let _: &my_runtime::wasm_heap::Heap<my_runtime::wasm_heap::lock::Spin> = &HEAP;
+    let _: &my_runtime::wasm_heap::Heap<my_runtime::wasm_heap::lock::Spin, _> = &HEAP;
     let _ = OTHER.stats();
     assert_eq!(vec![1, 2, 3].len(), 3);
 }

@@ -13,7 +13,7 @@ use wasm_heap::wasm_heap;
 static HEAP: Heap;
 
 fn main() {
-    let _: &wasm_heap::Heap<wasm_heap::lock::Park> = &HEAP;
+    let _: &wasm_heap::Heap<wasm_heap::lock::Park, _> = &HEAP;
     let s = String::from("every key");
     assert_eq!(s.len(), 9);
 }

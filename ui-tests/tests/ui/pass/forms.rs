@@ -20,8 +20,8 @@ static SINGLE: Heap;
 static RAW: Heap;
 
 fn main() {
-    let _: (&wasm_heap::Heap<Spin>, &wasm_heap::Heap<Park>, &wasm_heap::Heap<Adaptive>) = (&BUDGET, &HALF_OPEN, &EXACT);
-    let _: (&wasm_heap::Heap<NoLock>, &wasm_heap::Heap<Spin>) = (&SINGLE, &RAW);
+    let _: (&wasm_heap::Heap<Spin, _>, &wasm_heap::Heap<Park, _>, &wasm_heap::Heap<Adaptive, _>) = (&BUDGET, &HALF_OPEN, &EXACT);
+    let _: (&wasm_heap::Heap<NoLock, _>, &wasm_heap::Heap<Spin, _>) = (&SINGLE, &RAW);
     let layout = Layout::from_size_align(24, 8).unwrap();
     for heap in [&BUDGET as &dyn GlobalAlloc, &HALF_OPEN, &EXACT, &RAW] {
         // SAFETY: the layout has a nonzero size; the block is freed with the same layout.
