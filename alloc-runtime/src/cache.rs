@@ -272,9 +272,14 @@ impl ThreadCache {
         self.owner.store(0, Release);
     }
 
-    /// Detaches the cache from thread `owner`, which is gone (its last counters may not be
-    /// published: the adopter publishes them).
-    fn orphan_from_outside(&self) {
+    /// Detaches the cache from its thread, which is gone, publishing its counters.
+    ///
+    /// # Safety
+    /// The attached thread never touches the cache again, and its last accesses happen
+    /// before this call.
+    unsafe fn orphan_from_outside(&self) {
+        // SAFETY: per the contract, the cache's plain fields are ours to read now.
+        unsafe { self.publish() };
         self.owner.store(0, Release);
     }
 }
@@ -324,9 +329,17 @@ impl Registry {
         Some(cache)
     }
 
-    /// Orphans every cache attached to thread `owner`, a thread that is gone.
-    pub fn orphan_all_of(&self, owner: u32) -> usize {
-        self.iter().filter(|c| c.owner() == owner).map(|c| c.orphan_from_outside()).count()
+    /// Orphans every cache attached to thread `owner`.
+    ///
+    /// # Safety
+    /// Thread `owner` never touches these caches again, and its last accesses happen before
+    /// this call.
+    pub unsafe fn orphan_all_of(&self, owner: u32) -> usize {
+        self.iter()
+            .filter(|c| c.owner() == owner)
+            // SAFETY: per the contract.
+            .map(|c| unsafe { c.orphan_from_outside() })
+            .count()
     }
 
     /// Every published cache.
@@ -356,7 +369,8 @@ mod binding {
 
     const NO_HOOK_YET: u8 = 0;
     const HOOKED: u8 = 1;
-    const EXITING: u8 = 2;
+    /// Exiting, or released its caches for good: attaches no more.
+    const DONE: u8 = 2;
 
     type Slot = Cell<(usize, *const ThreadCache)>;
 
@@ -367,9 +381,18 @@ mod binding {
         static STATE: Cell<u8> = const { Cell::new(NO_HOOK_YET) };
     }
 
-    /// The thread-exit hook: orphans the thread's caches, and keeps it from attaching more.
+    /// The thread-exit hook.
     fn on_thread_exit() {
-        STATE.set(EXITING);
+        finish();
+    }
+
+    /// Orphans the thread's caches, and keeps it from attaching more: whatever it still
+    /// allocates takes the central path. (A cache attached again would be stranded when the
+    /// thread ends without an exit hook, as a terminated web worker does, and other
+    /// threads' `stats()` would count it as of its last publish.)
+    pub fn finish() {
+        // `try_with`: during thread exit the key may be gone already.
+        let _ = STATE.try_with(|state| state.set(DONE));
         release_all();
     }
 
@@ -391,7 +414,11 @@ mod binding {
     /// Whether the current thread may attach a cache now (not while exiting, and only with
     /// a free slot).
     pub fn can_attach() -> bool {
-        STATE.get() != EXITING && CACHES.with(|s| s.iter().any(|s| s.get().0 == 0))
+        // Before its thread-locals exist (wasm-bindgen allocating a thread's TLS block), a
+        // thread's slots would be everybody's.
+        platform::thread_locals_ready()
+            && STATE.get() != DONE
+            && CACHES.with(|s| s.iter().any(|s| s.get().0 == 0))
     }
 
     /// Binds `cache` to the heap `key` for the current thread, and makes sure thread exit
@@ -409,7 +436,7 @@ mod binding {
     }
 
     /// Orphans every cache of the current thread.
-    pub fn release_all() {
+    fn release_all() {
         CACHES.with(|slots| {
             for slot in slots {
                 let (key, cache) = slot.replace((0, ptr::null()));
@@ -438,12 +465,13 @@ mod binding {
 
     pub fn attach(_key: usize, _cache: &'static ThreadCache) {}
 
-    pub fn release_all() {}
+    pub fn finish() {}
 }
 
 pub(crate) use binding::{attach, can_attach, current};
 
-/// Orphans every cache of the current thread, in every heap.
+/// Orphans every cache of the current thread, in every heap, for good: the thread attaches
+/// no more caches.
 pub fn release_current_thread() {
-    binding::release_all();
+    binding::finish();
 }

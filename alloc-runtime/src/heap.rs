@@ -695,9 +695,11 @@ impl<L: RawLock, C: ConfigSource> Heap<L, C> {
     /// terminated (it runs no destructors). Returns how many caches it orphaned.
     ///
     /// # Safety
-    /// Thread `id` never touches this heap again.
+    /// Thread `id` never touches this heap again, and what it did happens before this call
+    /// (for example, it told this thread it was done and this thread saw the message).
     pub unsafe fn release_thread(&self, id: u32) -> usize {
-        self.caches.orphan_all_of(id)
+        // SAFETY: per the contract.
+        unsafe { self.caches.orphan_all_of(id) }
     }
 
     /// The page manager (for inspection and benchmarks).

@@ -30,6 +30,10 @@ std::thread_local! {
 pub fn id() -> u32 {
     #[cfg(feature = "std")]
     {
+        if !crate::platform::thread_locals_ready() {
+            // A thread starting up (see `platform::thread_locals_ready`): no id to keep yet.
+            return u32::MAX;
+        }
         ID.try_with(|id| {
             let v = id.get();
             if v != 0 {
@@ -74,6 +78,9 @@ fn set_blocking(state: u8) {
 pub fn may_block() -> bool {
     #[cfg(feature = "std")]
     {
+        if !crate::platform::thread_locals_ready() {
+            return THREADS_MAY_BLOCK_BY_DEFAULT;
+        }
         match BLOCKING.try_with(Cell::get).unwrap_or(UNDECLARED) {
             MAY_BLOCK => true,
             MUST_NOT_BLOCK => false,
@@ -88,8 +95,12 @@ pub fn may_block() -> bool {
 }
 
 /// Hands the current thread's per-thread caches back to their heaps (every heap this thread
-/// used). Call it at the end of a web worker: a terminated worker runs no destructors, so
-/// without this its cached blocks would stay stranded until another thread adopts the cache.
+/// used), for other threads to adopt. Call it at the end of a web worker: a terminated worker
+/// runs no destructors, so without this its cached blocks would stay stranded.
+///
+/// It is for good: the thread attaches no cache afterwards, so whatever it still allocates
+/// (the glue that returns from the worker's entry point, say) takes the heap's central path,
+/// correct but slower. A cache attached again would be stranded in turn.
 pub fn release_thread_cache() {
     crate::cache::release_current_thread();
 }

@@ -226,6 +226,14 @@ fn released_cache_is_adopted_by_the_next_thread() {
         unsafe { HEAP.dealloc(HEAP.alloc(layout), layout) };
         wasm_heap::thread::release_thread_cache();
         assert_eq!(HEAP.stats().orphaned_caches, 1);
+        // Released for good: what the thread still allocates takes the central path and
+        // attaches no cache (one would be stranded when a web worker is terminated).
+        // SAFETY: nonzero size; freed below.
+        let p = unsafe { HEAP.alloc(layout) };
+        let s = HEAP.stats();
+        assert_eq!((s.caches, s.orphaned_caches, s.bytes_requested), (1, 1, 100), "{s:?}");
+        // SAFETY: allocated just above with `layout`.
+        unsafe { HEAP.dealloc(p, layout) };
     })
     .join()
     .unwrap();
@@ -279,4 +287,41 @@ fn stats_count_own_cache_now_and_others_as_published() {
     }
     let s = HEAP.stats();
     assert_eq!((s.bytes_requested, s.bytes_in_use), (0, 0), "{s:?}");
+}
+
+/// A web worker that was terminated runs no exit hook: `release_thread` hands its caches over
+/// from outside, counters published, and the next thread adopts them.
+#[test]
+fn release_thread_orphans_a_gone_threads_cache() {
+    static HEAP: Heap<Adaptive> = Heap::new(&CFG);
+    let layout = Layout::from_size_align(100, 8).unwrap();
+    let (id_tx, id_rx) = mpsc::channel();
+    let (never_tx, never_rx) = mpsc::channel::<()>();
+    // Stands in for a terminated worker: it never returns (so its exit hook never runs) and
+    // never touches the heap again after reporting.
+    thread::spawn(move || {
+        // SAFETY: nonzero size; one freed, one left live on purpose.
+        let (kept, freed) = unsafe { (HEAP.alloc(layout), HEAP.alloc(layout)) };
+        // SAFETY: allocated just above with `layout`.
+        unsafe { HEAP.dealloc(freed, layout) };
+        id_tx.send((wasm_heap::thread::id(), kept as usize)).unwrap();
+        let _ = never_rx.recv();
+    });
+    let (id, kept) = id_rx.recv().unwrap();
+    // SAFETY: the thread never touches the heap again, and the channel orders its accesses
+    // before this call.
+    assert_eq!(unsafe { HEAP.release_thread(id) }, 1);
+    let s = HEAP.stats();
+    // Its last counters were published by the release (its refill published none of them).
+    assert_eq!((s.caches, s.orphaned_caches, s.bytes_requested), (1, 1, 100), "{s:?}");
+    thread::spawn(move || {
+        // SAFETY: allocated by the gone thread with `layout`, never freed.
+        unsafe { HEAP.dealloc(kept as *mut u8, layout) };
+    })
+    .join()
+    .unwrap();
+    let s = HEAP.stats();
+    assert_eq!((s.caches, s.orphaned_caches), (1, 1), "adopted, then orphaned at exit: {s:?}");
+    assert_eq!((s.bytes_requested, s.bytes_in_use), (0, 0), "{s:?}");
+    std::mem::forget(never_tx);
 }

@@ -2,7 +2,8 @@
 //! thread sleeps on an address, and whether a thread may sleep at all.
 //!
 //! The rest of the crate never names a target; it uses [`Memory`], [`wait`], [`wake_one`],
-//! [`CAN_WAIT`], [`THREADS_MAY_BLOCK_BY_DEFAULT`] and `call_at_thread_exit`.
+//! [`CAN_WAIT`], [`THREADS_MAY_BLOCK_BY_DEFAULT`], `thread_locals_ready` and
+//! `call_at_thread_exit`.
 
 #[cfg(target_family = "wasm")]
 mod wasm;

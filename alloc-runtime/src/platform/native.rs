@@ -11,6 +11,12 @@ pub const THREADS_MAY_BLOCK_BY_DEFAULT: bool = true;
 /// Whether [`wait`] really sleeps (true on Linux; other Unixes spin and yield).
 pub const CAN_WAIT: bool = cfg!(target_os = "linux");
 
+/// Whether the current thread's thread-locals exist yet: always, on a host.
+#[inline]
+pub const fn thread_locals_ready() -> bool {
+    true
+}
+
 /// A linear memory: `max_pages` of 64 KiB, grown in order from the bottom like `memory.grow`.
 #[derive(Debug)]
 pub struct Memory {

@@ -14,6 +14,30 @@ pub const THREADS_MAY_BLOCK_BY_DEFAULT: bool = cfg!(target_os = "wasi");
 /// a "wait" spins and yields.
 pub const CAN_WAIT: bool = cfg!(all(wasm_threads, feature = "nightly"));
 
+/// Whether the current thread's thread-locals exist yet.
+///
+/// In a browser, wasm-bindgen's start function allocates each thread's TLS block with the
+/// global allocator *before* it points `__tls_base` at the block. Until then a worker's
+/// `__tls_base` is 0 and a thread-local's address is its bare offset, inside the first page
+/// (the bottom of the main stack, never memory a heap hands out), shared by every thread
+/// starting up: no cache may be bound there. (The main thread is the exception: the linker's
+/// memory initializer has pointed it at the static TLS image, which it then abandons, so its
+/// first allocation attaches a cache nobody uses again.) WASI threads get their TLS from
+/// wasi-libc before any Rust code runs.
+#[cfg(feature = "std")]
+#[inline]
+pub fn thread_locals_ready() -> bool {
+    #[cfg(all(wasm_threads, not(target_os = "wasi")))]
+    {
+        std::thread_local! {
+            static PROBE: u8 = const { 0 };
+        }
+        PROBE.with(|probe| core::ptr::from_ref(probe) as usize >= wasm_heap_config::PAGE_SIZE)
+    }
+    #[cfg(not(all(wasm_threads, not(target_os = "wasi"))))]
+    true
+}
+
 /// The linear memory, or a budgeted view of it: it refuses to grow past `max_pages` pages
 /// grown through it.
 #[derive(Debug)]
