@@ -20,6 +20,7 @@ workloads (default: all, in this order):
   larson     cross-thread frees: arrays of live blocks rotate between threads
   prodcons   one producer allocates, C consumers free
   pages      page manager vs a linear-scan page table at 10/50/90 % occupancy
+  stores     one store, plain vs atomic (why the caches' counters are plain)
   all        all of the above
 
 options:
@@ -81,13 +82,15 @@ fn main() {
                 println!("{USAGE}");
                 return;
             }
-            "seed" | "larson" | "prodcons" | "pages" => work.push(a),
-            "all" => work.extend(["seed", "larson", "prodcons", "pages"].map(String::from)),
+            "seed" | "larson" | "prodcons" | "pages" | "stores" => work.push(a),
+            "all" => {
+                work.extend(["seed", "larson", "prodcons", "pages", "stores"].map(String::from))
+            }
             _ => die(&format!("unknown argument {a:?}")),
         }
     }
     if work.is_empty() {
-        work.extend(["seed", "larson", "prodcons", "pages"].map(String::from));
+        work.extend(["seed", "larson", "prodcons", "pages", "stores"].map(String::from));
     }
     let peers = peers::select(peer_filter.as_deref());
 
@@ -133,6 +136,7 @@ fn main() {
             "larson" => workloads::larson::run(&peers, &settings, &mut out),
             "prodcons" => workloads::prodcons::run(&peers, &settings, &mut out),
             "pages" => workloads::pages::run(&settings, &mut out),
+            "stores" => workloads::stores::run(&settings, &mut out),
             _ => unreachable!(),
         }
         eprintln!("[{w} took {:.1} s{}]", t0.elapsed().as_secs_f64(), memory_note());

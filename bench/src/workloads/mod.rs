@@ -4,6 +4,7 @@ pub mod larson;
 pub mod pages;
 pub mod prodcons;
 pub mod seed;
+pub mod stores;
 
 use core::alloc::Layout;
 use std::time::Duration;
