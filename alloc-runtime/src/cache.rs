@@ -369,8 +369,7 @@ mod binding {
 
     const NO_HOOK_YET: u8 = 0;
     const HOOKED: u8 = 1;
-    /// Exiting, or released its caches for good: attaches no more.
-    const DONE: u8 = 2;
+    const EXITING: u8 = 2;
 
     type Slot = Cell<(usize, *const ThreadCache)>;
 
@@ -381,18 +380,9 @@ mod binding {
         static STATE: Cell<u8> = const { Cell::new(NO_HOOK_YET) };
     }
 
-    /// The thread-exit hook.
+    /// The thread-exit hook: orphans the thread's caches, and keeps it from attaching more.
     fn on_thread_exit() {
-        finish();
-    }
-
-    /// Orphans the thread's caches, and keeps it from attaching more: whatever it still
-    /// allocates takes the central path. (A cache attached again would be stranded when the
-    /// thread ends without an exit hook, as a terminated web worker does, and other
-    /// threads' `stats()` would count it as of its last publish.)
-    pub fn finish() {
-        // `try_with`: during thread exit the key may be gone already.
-        let _ = STATE.try_with(|state| state.set(DONE));
+        STATE.set(EXITING);
         release_all();
     }
 
@@ -417,7 +407,7 @@ mod binding {
         // Before its thread-locals exist (wasm-bindgen allocating a thread's TLS block), a
         // thread's slots would be everybody's.
         platform::thread_locals_ready()
-            && STATE.get() != DONE
+            && STATE.get() != EXITING
             && CACHES.with(|s| s.iter().any(|s| s.get().0 == 0))
     }
 
@@ -436,7 +426,7 @@ mod binding {
     }
 
     /// Orphans every cache of the current thread.
-    fn release_all() {
+    pub fn release_all() {
         CACHES.with(|slots| {
             for slot in slots {
                 let (key, cache) = slot.replace((0, ptr::null()));
@@ -465,13 +455,12 @@ mod binding {
 
     pub fn attach(_key: usize, _cache: &'static ThreadCache) {}
 
-    pub fn finish() {}
+    pub fn release_all() {}
 }
 
 pub(crate) use binding::{attach, can_attach, current};
 
-/// Orphans every cache of the current thread, in every heap, for good: the thread attaches
-/// no more caches.
+/// Orphans every cache of the current thread, in every heap.
 pub fn release_current_thread() {
-    binding::finish();
+    binding::release_all();
 }

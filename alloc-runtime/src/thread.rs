@@ -98,9 +98,8 @@ pub fn may_block() -> bool {
 /// used), for other threads to adopt. Call it at the end of a web worker: a terminated worker
 /// runs no destructors, so without this its cached blocks would stay stranded.
 ///
-/// It is for good: the thread attaches no cache afterwards, so whatever it still allocates
-/// (the glue that returns from the worker's entry point, say) takes the heap's central path,
-/// correct but slower. A cache attached again would be stranded in turn.
+/// If the thread allocates again afterwards, it attaches a cache again (adopting one if it
+/// can), so call it as the last thing a worker does with the heap.
 pub fn release_thread_cache() {
     crate::cache::release_current_thread();
 }
