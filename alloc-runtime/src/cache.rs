@@ -179,17 +179,10 @@ impl ThreadCache {
         mag.len.set(len - n);
     }
 
-    /// Blocks cached for `class`, as of the owner's last [`publish`](Self::publish).
-    pub fn published_len(&self, class: usize) -> usize {
-        self.magazines[class].published_len.load(Relaxed) as usize
-    }
-
-    /// Blocks cached for `class` now.
-    ///
-    /// # Safety
-    /// Called by the attached thread.
-    pub unsafe fn len(&self, class: usize) -> usize {
-        self.magazines[class].len.get() as usize
+    /// The cache's figures as the current thread may read them, for the heap `key`: live
+    /// if it is this thread's own cache, else as last published.
+    pub fn reading(&self, key: usize) -> Reading<'_> {
+        Reading { cache: self, live: current(key).is_some_and(|own| ptr::eq(own, self)) }
     }
 
     /// Records `bytes` more requested (`freed` false) or fewer (`freed` true).
@@ -209,19 +202,6 @@ impl ThreadCache {
     #[inline]
     pub unsafe fn account_zeroed(&self, bytes: usize) {
         self.zeroed.set(self.zeroed.get() + bytes);
-    }
-
-    /// This cache's net requested bytes (wrapping) and bytes cleared for `alloc_zeroed`, now.
-    ///
-    /// # Safety
-    /// Called by the attached thread.
-    pub unsafe fn counters(&self) -> (usize, usize) {
-        (self.requested.get(), self.zeroed.get())
-    }
-
-    /// This cache's net requested bytes and bytes cleared, as of the last publish.
-    pub fn published_counters(&self) -> (usize, usize) {
-        (self.published_requested.load(Relaxed), self.published_zeroed.load(Relaxed))
     }
 
     /// Copies the owner-only counters to the snapshot other threads read.
@@ -261,26 +241,42 @@ impl ThreadCache {
         self.owner.load(Relaxed)
     }
 
-    /// Detaches the cache from its thread, publishing its counters first; its blocks stay
-    /// for the adopter.
+    /// Detaches the cache from its thread, publishing its counters first (so an adopter
+    /// finds them published); its blocks stay for the adopter.
     ///
     /// # Safety
-    /// Called by the attached thread.
+    /// Called by the attached thread, or by any thread once the attached one never touches
+    /// the cache again and its last accesses happen before this call.
     pub unsafe fn orphan(&self) {
-        // SAFETY: per the contract.
+        // SAFETY: per the contract, the plain fields are ours to read.
         unsafe { self.publish() };
         self.owner.store(0, Release);
     }
+}
 
-    /// Detaches the cache from its thread, which is gone, publishing its counters.
-    ///
-    /// # Safety
-    /// The attached thread never touches the cache again, and its last accesses happen
-    /// before this call.
-    unsafe fn orphan_from_outside(&self) {
-        // SAFETY: per the contract, the cache's plain fields are ours to read now.
-        unsafe { self.publish() };
-        self.owner.store(0, Release);
+/// A cache's figures, read live by its own thread and as published by the others.
+#[derive(Debug)]
+pub struct Reading<'a> {
+    cache: &'a ThreadCache,
+    /// The cache is the current thread's own.
+    live: bool,
+}
+
+impl Reading<'_> {
+    /// Blocks cached for `class` (`class < MAX_CLASSES`).
+    pub fn len(&self, class: usize) -> usize {
+        let mag = &self.cache.magazines[class];
+        if self.live { mag.len.get() as usize } else { mag.published_len.load(Relaxed) as usize }
+    }
+
+    /// Net requested bytes (wrapping) and bytes cleared for `alloc_zeroed`.
+    pub fn counters(&self) -> (usize, usize) {
+        let c = self.cache;
+        if self.live {
+            (c.requested.get(), c.zeroed.get())
+        } else {
+            (c.published_requested.load(Relaxed), c.published_zeroed.load(Relaxed))
+        }
     }
 }
 
@@ -319,14 +315,9 @@ impl Registry {
         }
     }
 
-    /// Attaches an orphaned cache to thread `owner` (the current thread), if there is one.
+    /// Attaches an orphaned cache to thread `owner`, if there is one.
     pub fn adopt(&self, owner: u32) -> Option<&'static ThreadCache> {
-        let cache =
-            self.iter().find(|c| c.owner.compare_exchange(0, owner, Acquire, Relaxed).is_ok())?;
-        // SAFETY: attached to the current thread just now; the Acquire above saw every write
-        // of the previous owner. (A cache orphaned from outside may not be published yet.)
-        unsafe { cache.publish() };
-        Some(cache)
+        self.iter().find(|c| c.owner.compare_exchange(0, owner, Acquire, Relaxed).is_ok())
     }
 
     /// Orphans every cache attached to thread `owner`.
@@ -338,7 +329,7 @@ impl Registry {
         self.iter()
             .filter(|c| c.owner() == owner)
             // SAFETY: per the contract.
-            .map(|c| unsafe { c.orphan_from_outside() })
+            .map(|c| unsafe { c.orphan() })
             .count()
     }
 

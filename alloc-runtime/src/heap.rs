@@ -601,19 +601,15 @@ impl<L: RawLock, C: ConfigSource> Heap<L, C> {
         let mut requested = self.uncached_requested.load(Relaxed);
         let mut zeroed = self.uncached_zeroed.load(Relaxed) + pages_zeroed_bytes(&self.pages);
         let (mut caches, mut orphaned) = (0, 0);
-        let own = cache::current(self.key());
         for c in self.caches.iter() {
             caches += 1;
             orphaned += (c.owner() == 0) as usize;
-            let is_own = own.is_some_and(|o| ptr::eq(o, c));
-            // SAFETY: read live only from the current thread's own cache.
-            let (req, zero) = if is_own { unsafe { c.counters() } } else { c.published_counters() };
+            let c = c.reading(self.key());
+            let (req, zero) = c.counters();
             requested = requested.wrapping_add(req);
             zeroed += zero;
             for class in 0..self.config().classes.len() {
-                // SAFETY: as above.
-                let len = if is_own { unsafe { c.len(class) } } else { c.published_len(class) };
-                cached_bytes += len * self.config().classes.block_size(class);
+                cached_bytes += c.len(class) * self.config().classes.block_size(class);
             }
         }
         let pending_bytes = self.remote.pending_bytes() as usize;
@@ -653,16 +649,10 @@ impl<L: RawLock, C: ConfigSource> Heap<L, C> {
             };
         }
         drop(locked);
-        let own = cache::current(self.key());
         for c in self.caches.iter() {
-            let is_own = own.is_some_and(|o| ptr::eq(o, c));
+            let c = c.reading(self.key());
             for (class, o) in out[..n].iter_mut().enumerate() {
-                o.cached_blocks += if is_own {
-                    // SAFETY: read live only from the current thread's own cache.
-                    unsafe { c.len(class) }
-                } else {
-                    c.published_len(class)
-                };
+                o.cached_blocks += c.len(class);
             }
         }
         n
