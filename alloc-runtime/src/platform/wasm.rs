@@ -16,14 +16,14 @@ pub const CAN_WAIT: bool = cfg!(all(wasm_threads, feature = "nightly"));
 
 /// Whether the current thread's thread-locals exist yet.
 ///
-/// In a browser, wasm-bindgen's start function allocates each thread's TLS block with the
-/// global allocator *before* it points `__tls_base` at the block. Until then a worker's
-/// `__tls_base` is 0 and a thread-local's address is its bare offset, inside the first page
-/// (the bottom of the main stack, never memory a heap hands out), shared by every thread
-/// starting up: no cache may be bound there. (The main thread is the exception: the linker's
-/// memory initializer has pointed it at the static TLS image, which it then abandons, so its
-/// first allocation attaches a cache nobody uses again.) WASI threads get their TLS from
-/// wasi-libc before any Rust code runs.
+/// In a browser, wasm-bindgen's start function allocates every thread's TLS block, the main
+/// thread's too, with the global allocator *before* it points `__tls_base` at the block.
+/// Until then a thread-local lives at its bare offset in page 0 (a worker's `__tls_base` is
+/// 0, shared by every thread starting up), or, on the main thread, in the static TLS image
+/// the linker's memory initializer pointed it at, which it then abandons. Both lie below
+/// `__heap_base`; a block from the heap never does. A thread whose thread-locals are not
+/// ready gets no cache (it would be everybody's, or nobody's). WASI threads get their TLS
+/// from wasi-libc (the main thread's is the static image) before any Rust code runs.
 #[cfg(feature = "std")]
 #[inline]
 pub fn thread_locals_ready() -> bool {
@@ -32,7 +32,12 @@ pub fn thread_locals_ready() -> bool {
         std::thread_local! {
             static PROBE: u8 = const { 0 };
         }
-        PROBE.with(|probe| core::ptr::from_ref(probe) as usize >= wasm_heap_config::PAGE_SIZE)
+        unsafe extern "C" {
+            /// The linker's end of static data (and stack), where dynamic memory begins.
+            static __heap_base: u8;
+        }
+        let heap_base = (&raw const __heap_base) as usize;
+        PROBE.with(|probe| core::ptr::from_ref(probe) as usize >= heap_base)
     }
     #[cfg(not(all(wasm_threads, not(target_os = "wasi"))))]
     true
