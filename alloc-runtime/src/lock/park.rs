@@ -8,7 +8,7 @@ use wasm_heap_config::LockKind;
 
 use super::backoff::Backoff;
 use super::backoff::spin_hint;
-use super::spin::{LOCKED, UNLOCKED, lock_spinning};
+use super::spin::{LOCKED, UNLOCKED, lock_spinning, take, take_if_free};
 use super::{Diag, RawLock};
 use crate::sync::AtomicU32;
 use crate::{platform, thread};
@@ -115,9 +115,7 @@ const PRIORITY_SPINS: u32 = if cfg!(loom) { 1 } else { 5_000 };
 /// long spin before the first yield (see [`PRIORITY_SPINS`]). Never waits.
 fn lock_spinning_first(state: &AtomicU32) {
     for _ in 0..PRIORITY_SPINS {
-        if state.load(Relaxed) == UNLOCKED
-            && state.compare_exchange(UNLOCKED, LOCKED, Acquire, Relaxed).is_ok()
-        {
+        if take_if_free(state) {
             return;
         }
         spin_hint();
@@ -177,10 +175,7 @@ fn lock_parking(state: &AtomicU32, priority: &AtomicU32, diag: &Diag) {
 fn lock_spinning_giving_way(state: &AtomicU32, priority: &AtomicU32) {
     let backoff = Backoff::new();
     loop {
-        if priority.load(Relaxed) == 0
-            && state.load(Relaxed) == UNLOCKED
-            && state.compare_exchange(UNLOCKED, LOCKED, Acquire, Relaxed).is_ok()
-        {
+        if priority.load(Relaxed) == 0 && take_if_free(state) {
             return;
         }
         backoff.snooze();
@@ -214,8 +209,7 @@ impl<P: BlockPolicy> FutexLock<P> {
     /// The uncontended path: free, and no thread that must not block is waiting.
     #[inline]
     fn try_fast(&self) -> bool {
-        self.priority.load(Relaxed) == 0
-            && self.state.compare_exchange(UNLOCKED, LOCKED, Acquire, Relaxed).is_ok()
+        self.priority.load(Relaxed) == 0 && take(&self.state)
     }
 
     #[cold]
@@ -272,7 +266,7 @@ unsafe impl<P: BlockPolicy> RawLock for FutexLock<P> {
 
     #[inline]
     fn try_lock(&self) -> bool {
-        let ok = self.state.compare_exchange(UNLOCKED, LOCKED, Acquire, Relaxed).is_ok();
+        let ok = take(&self.state);
         if ok {
             self.diag.acquired();
         }

@@ -23,6 +23,19 @@ pub struct Spin {
     diag: Diag,
 }
 
+/// Takes the word 0 -> 1 with one compare-and-swap; whether that acquired it.
+#[inline]
+pub(super) fn take(state: &AtomicU32) -> bool {
+    state.compare_exchange(UNLOCKED, LOCKED, Acquire, Relaxed).is_ok()
+}
+
+/// Test-and-test-and-set: reads the word first and tries [`take`] only if it looks free, so
+/// waiters share the cache line instead of bouncing it.
+#[inline]
+pub(super) fn take_if_free(state: &AtomicU32) -> bool {
+    state.load(Relaxed) == UNLOCKED && take(state)
+}
+
 /// Acquires a 0/1/2 lock word by spinning: waits (reading only) until it is
 /// [`UNLOCKED`], then claims it with a CAS to [`LOCKED`]. Never calls `platform::wait`.
 ///
@@ -35,9 +48,7 @@ pub struct Spin {
 pub(super) fn lock_spinning(state: &AtomicU32) {
     let backoff = Backoff::new();
     loop {
-        if state.load(Relaxed) == UNLOCKED
-            && state.compare_exchange(UNLOCKED, LOCKED, Acquire, Relaxed).is_ok()
-        {
+        if take_if_free(state) {
             return;
         }
         backoff.snooze();
@@ -67,7 +78,7 @@ unsafe impl RawLock for Spin {
 
     #[inline]
     fn lock(&self) {
-        if self.state.compare_exchange(UNLOCKED, LOCKED, Acquire, Relaxed).is_err() {
+        if !take(&self.state) {
             self.lock_slow();
         }
         self.diag.acquired();
@@ -75,7 +86,7 @@ unsafe impl RawLock for Spin {
 
     #[inline]
     fn try_lock(&self) -> bool {
-        let ok = self.state.compare_exchange(UNLOCKED, LOCKED, Acquire, Relaxed).is_ok();
+        let ok = take(&self.state);
         if ok {
             self.diag.acquired();
         }
