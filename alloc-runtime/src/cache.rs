@@ -44,8 +44,10 @@ pub struct Magazine {
 pub struct ThreadCache {
     /// Thread id of the attached thread, or 0 when orphaned.
     owner: AtomicU32,
-    /// Next cache in the heap's registry (set before publication, never changed).
-    next: *mut ThreadCache,
+    /// Next cache in the heap's registry. Written only while the cache is unpublished (an
+    /// atomic all the same: the cache is reached through shared references, and a plain
+    /// field behind one may not be written).
+    next: AtomicPtr<ThreadCache>,
     /// Bytes the owning thread's allocations requested minus its frees (wrapping; the sum
     /// over all caches is the heap's live requested bytes). Owner-only.
     requested: Cell<usize>,
@@ -301,14 +303,14 @@ impl Registry {
     /// Publishes a new cache.
     ///
     /// # Safety
-    /// `cache` was initialized by [`ThreadCache::init`], lives forever and is not yet published.
+    /// `cache` was initialized by [`ThreadCache::init`], lives forever and is not yet
+    /// published (publishing it twice would link it into the registry twice).
     pub unsafe fn publish(&self, cache: &'static ThreadCache) {
-        let cache = ptr::from_ref(cache).cast_mut();
         let mut head = self.head.load(Relaxed);
         loop {
-            // SAFETY: unpublished, so no one else sees `next` yet.
-            unsafe { (*cache).next = head };
-            match self.head.compare_exchange_weak(head, cache, Release, Relaxed) {
+            // Relaxed: the Release below publishes it with the rest of the cache.
+            cache.next.store(head, Relaxed);
+            match self.head.compare_exchange_weak(head, ptr::from_ref(cache).cast_mut(), Release, Relaxed) {
                 Ok(_) => return,
                 Err(now) => head = now,
             }
@@ -340,7 +342,7 @@ impl Registry {
             // SAFETY: published caches live forever and are fully initialized (Release in
             // `publish`, Acquire above); `next` never changes after publication.
             let cache: &'static ThreadCache = unsafe { at.as_ref()? };
-            at = cache.next;
+            at = cache.next.load(Relaxed);
             Some(cache)
         })
     }
