@@ -23,7 +23,7 @@ use wasm_heap_config::{
 
 use crate::cache::{self, Registry, ThreadCache};
 use crate::lock::{Mutex, MutexGuard, RawLock};
-use crate::page::{PageManager, PageState};
+use crate::page::{PageManager, PageState, PageView};
 use crate::platform::Memory;
 use crate::remote::{self, RemoteFreeList};
 use crate::size_class::ClassTable;
@@ -123,10 +123,45 @@ impl ConfigSource for Dynamic {
     const CONSTANT: Option<&'static HeapConfig> = None;
 }
 
-/// State only the lock holder touches.
+/// State only the lock holder touches: the spans, which own the page manager.
 #[derive(Debug)]
 struct Central {
-    spans: Spans,
+    spans: Spans<'static>,
+    /// The page manager's `changes()` as of the last refresh of the heap's [`PageView`].
+    view_changes: u32,
+}
+
+/// The heap's lock held: the central state, and on release the page view refreshed if the
+/// pages changed (so lock-free readers see every critical section's effect).
+struct Locked<'a, L: RawLock> {
+    guard: MutexGuard<'a, L, Central>,
+    view: &'a PageView<'static>,
+}
+
+impl<L: RawLock> core::ops::Deref for Locked<'_, L> {
+    type Target = Central;
+    #[inline]
+    fn deref(&self) -> &Central {
+        &self.guard
+    }
+}
+
+impl<L: RawLock> core::ops::DerefMut for Locked<'_, L> {
+    #[inline]
+    fn deref_mut(&mut self) -> &mut Central {
+        &mut self.guard
+    }
+}
+
+impl<L: RawLock> Drop for Locked<'_, L> {
+    #[inline]
+    fn drop(&mut self) {
+        let changes = self.guard.spans.pages().changes();
+        if changes != self.guard.view_changes {
+            self.guard.view_changes = changes;
+            self.view.refresh(self.guard.spans.pages());
+        }
+    }
 }
 
 /// An invalid free seen in checked mode.
@@ -147,7 +182,8 @@ pub struct Heap<L: RawLock, C: ConfigSource = Dynamic> {
     _source: PhantomData<fn() -> C>,
     /// What only the lock holder touches.
     central: Mutex<L, Central>,
-    pages: PageManager<'static>,
+    /// Page states and counts for readers without the lock.
+    pages: PageView<'static>,
     remote: RemoteFreeList,
     caches: Registry,
     /// Bytes of blocks taken out of spans and not yet back (including cached blocks).
@@ -188,13 +224,19 @@ impl<L: RawLock, C: ConfigSource> Heap<L, C> {
         Self {
             config,
             _source: PhantomData,
-            central: Mutex::new(Central { spans: Spans::new() }),
-            pages: PageManager::new(
-                Memory::global(),
-                config.min_pages as usize,
-                config.max_pages as usize,
-                config.grow_chunk as usize,
-            ),
+            central: Mutex::new(Central {
+                spans: Spans::new(
+                    PageManager::new(
+                        Memory::global(),
+                        config.min_pages as usize,
+                        config.max_pages as usize,
+                        config.grow_chunk as usize,
+                    ),
+                    &config.classes,
+                ),
+                view_changes: 0,
+            }),
+            pages: PageView::new(Memory::global()),
             remote: RemoteFreeList::new(),
             caches: Registry::new(),
             span_bytes_out: AtomicUsize::new(0),
@@ -222,16 +264,15 @@ impl<L: RawLock, C: ConfigSource> Heap<L, C> {
         self.central.raw()
     }
 
-    /// Takes the lock and first returns every block on the remote-free list to its span
+    /// Takes the lock, and first returns every block on the remote-free list to its span
     /// (pending frees may empty spans whose pages the caller can use).
-    fn locked(&self) -> MutexGuard<'_, L, Central> {
-        let mut central = self.central.lock();
+    fn lock_and_collect(&self) -> Locked<'_, L> {
+        let mut central = Locked { guard: self.central.lock(), view: &self.pages };
         let mut bytes = 0;
         let mut invalid = 0;
-        // SAFETY: the lock makes us the list's only consumer; blocks on the list were freed
-        // by their owners, and give_block validates each before touching it.
+        // SAFETY: the lock makes us the list's only consumer.
         unsafe {
-            self.remote.take_all(|block| match central.spans.give_block(&self.pages, block) {
+            self.remote.take_all(|block| match central.spans.give_block(block) {
                 Ok(size) => bytes += size,
                 Err(_) => invalid += 1,
             })
@@ -272,11 +313,7 @@ impl<L: RawLock, C: ConfigSource> Heap<L, C> {
         let cache = match self.caches.adopt(owner) {
             Some(c) => c,
             None => {
-                let run = {
-                    let _locked = self.locked();
-                    // SAFETY: the lock is held.
-                    unsafe { self.pages.map(ThreadCache::PAGES, false) }.ok()?
-                };
+                let run = self.lock_and_collect().spans.map_metadata(ThreadCache::PAGES).ok()?;
                 let at = self.pages.address(run.start) as *mut ThreadCache;
                 // SAFETY: a fresh page run of ours, page-aligned, big enough (asserted in
                 // `cache`), used for nothing else, ever.
@@ -350,13 +387,8 @@ impl<L: RawLock, C: ConfigSource> Heap<L, C> {
 
     /// Takes up to `out.len()` blocks of `class` (a class of the table) under the lock.
     fn take_blocks(&self, class: usize, out: &mut [Block]) -> usize {
-        let mut locked = self.locked();
-        let classes = &self.config().classes;
-        // SAFETY: the lock is held; `class` is a class of the table.
-        let taken =
-            unsafe { locked.spans.take_blocks(&self.pages, classes, class, out) }.unwrap_or(0);
-        drop(locked);
-        let bytes = taken * classes.block_size(class);
+        let taken = self.lock_and_collect().spans.take_blocks(class, out).unwrap_or(0);
+        let bytes = taken * self.config().classes.block_size(class);
         self.note_out(&self.span_bytes_out, bytes);
         taken
     }
@@ -400,19 +432,16 @@ impl<L: RawLock, C: ConfigSource> Heap<L, C> {
         // Page runs are page-aligned; a larger alignment maps spare pages and trims them.
         let align_pages = (layout.align() / PAGE_SIZE).max(1);
         let Some(with_spare) = n.checked_add(align_pages - 1) else { return ptr::null_mut() };
-        let locked = self.locked();
-        // SAFETY: the lock is held.
-        let Ok(run) = (unsafe { self.pages.map(with_spare, zeroed) }) else {
+        let mut locked = self.lock_and_collect();
+        let Ok(run) = locked.spans.map_run(with_spare, zeroed) else {
             return ptr::null_mut();
         };
         let addr = self.pages.address(run.start);
         let aligned = addr.next_multiple_of(layout.align().max(PAGE_SIZE));
         let start = run.start + (aligned - addr) / PAGE_SIZE;
-        // SAFETY: the lock is held; the trimmed pages are ours and unused.
-        unsafe {
-            self.pages.unmap(run.start, start - run.start);
-            self.pages.unmap(start + n, run.start + with_spare - (start + n));
-        }
+        // The spare pages before and after (possibly none): parts of the run just mapped.
+        let _ = locked.spans.unmap_run(run.start, start - run.start);
+        let _ = locked.spans.unmap_run(start + n, run.start + with_spare - (start + n));
         drop(locked);
         self.note_out(&self.large_bytes, n * PAGE_SIZE);
         self.uncached_requested.fetch_add(layout.size(), Relaxed);
@@ -479,9 +508,8 @@ impl<L: RawLock, C: ConfigSource> Heap<L, C> {
 
     #[cold]
     fn release_checked(&self, block: *mut u8, size: usize) {
-        let mut locked = self.locked();
-        // SAFETY: the lock is held; give_block validates the pointer before touching it.
-        match unsafe { locked.spans.give_block(&self.pages, block) } {
+        let result = self.lock_and_collect().spans.give_block(block);
+        match result {
             Ok(bytes) => {
                 self.span_bytes_out.fetch_sub(bytes, Relaxed);
                 self.uncached_requested.fetch_sub(size, Relaxed);
@@ -504,19 +532,15 @@ impl<L: RawLock, C: ConfigSource> Heap<L, C> {
         let Some(start) = self.pages.page_of(block as usize) else {
             return self.report_invalid(block, FreeError::NotOurs);
         };
-        let locked = self.locked();
-        if self.config().checked {
-            // Under the lock: span pages only change under it.
-            let is_span = locked.spans.is_span_page(&self.pages, start);
-            let aligned = self.pages.address(start) == block as usize;
-            if is_span || !aligned || !self.pages.is_in_use(start, n) {
-                drop(locked);
-                return self.report_invalid(block, FreeError::NotOurs);
+        let aligned = self.pages.address(start) == block as usize;
+        // A run is released only if it is one (never a span's pages or the heap's own).
+        let released = aligned && self.lock_and_collect().spans.unmap_run(start, n).is_ok();
+        if !released {
+            if self.config().checked {
+                self.report_invalid(block, FreeError::NotOurs);
             }
+            return;
         }
-        // SAFETY: the lock is held; the caller gives the run back.
-        unsafe { self.pages.unmap(start, n) };
-        drop(locked);
         self.large_bytes.fetch_sub(n * PAGE_SIZE, Relaxed);
         self.uncached_requested.fetch_sub(layout.size(), Relaxed);
     }
@@ -569,14 +593,11 @@ impl<L: RawLock, C: ConfigSource> Heap<L, C> {
         if new_n == old_n {
             return true;
         }
-        let locked = self.locked();
+        let mut locked = self.lock_and_collect();
         let done = if new_n < old_n {
-            // SAFETY: the lock is held; the tail pages belong to this run.
-            unsafe { self.pages.unmap(start + new_n, old_n - new_n) };
-            true
+            locked.spans.unmap_run(start + new_n, old_n - new_n).is_ok()
         } else {
-            // SAFETY: the lock is held.
-            unsafe { self.pages.try_extend(start, old_n, new_n) }
+            locked.spans.extend_run(start, old_n, new_n)
         };
         drop(locked);
         if done {
@@ -626,8 +647,8 @@ impl<L: RawLock, C: ConfigSource> Heap<L, C> {
             pending_bytes,
             caches,
             orphaned_caches: orphaned,
-            lock_waits: self.lock().waits(),
-            lock_contended: self.lock().contended(),
+            lock_waits: self.central.raw().waits(),
+            lock_contended: self.central.raw().contended(),
             invalid_frees: self.invalid_frees.load(Relaxed),
             bytes_zeroed: zeroed,
         }
@@ -638,7 +659,7 @@ impl<L: RawLock, C: ConfigSource> Heap<L, C> {
     pub fn class_stats(&self, out: &mut [ClassStats]) -> usize {
         let classes = &self.config().classes;
         let n = out.len().min(classes.len());
-        let locked = self.locked();
+        let locked = self.lock_and_collect();
         let spans = &locked.spans;
         for (class, o) in out[..n].iter_mut().enumerate() {
             *o = ClassStats {
@@ -692,13 +713,13 @@ impl<L: RawLock, C: ConfigSource> Heap<L, C> {
         unsafe { self.caches.orphan_all_of(id) }
     }
 
-    /// The page manager (for inspection and benchmarks).
-    pub fn page_manager(&self) -> &PageManager<'static> {
+    /// The heap's page states and counts, as lock-free readers see them.
+    pub fn page_view(&self) -> &PageView<'static> {
         &self.pages
     }
 }
 
-fn pages_zeroed_bytes(pages: &PageManager<'_>) -> usize {
+fn pages_zeroed_bytes(pages: &PageView<'_>) -> usize {
     pages.zeroed_pages() * PAGE_SIZE
 }
 

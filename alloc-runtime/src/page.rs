@@ -9,8 +9,10 @@
 //! run of free pages reads only the words that hold free pages: never the pages we don't own,
 //! and never a page at a time.
 //!
-//! Bits are atomics so [`PageManager::state`] and the counters can be read while another
-//! thread allocates; every change happens under the heap's lock (the `unsafe` methods).
+//! Every change takes `&mut PageManager`: the heap keeps its manager inside its mutex, so
+//! changes happen only under the lock because the compiler allows no other way. Bits are
+//! atomics so that a [`PageView`] can read page states and counts while another thread
+//! allocates.
 //!
 //! The tables (the bitmaps and a 16-bit tag per page, which the heap uses as its page -> span
 //! map) live in pages the manager grows for itself on first use, not in the heap's static: a
@@ -19,14 +21,13 @@
 //! a fixed overhead outside the page budget; every other page the heap uses counts.
 
 use core::ops::Range;
+use core::ptr;
 use core::sync::atomic::{
     AtomicPtr, AtomicU16, AtomicU64, AtomicUsize,
     Ordering::{Acquire, Relaxed, Release},
 };
 
 use wasm_heap_config::{ADDRESS_SPACE_PAGES, PAGE_SHIFT, PAGE_SIZE};
-
-use core::ptr;
 
 use crate::platform::Memory;
 
@@ -69,7 +70,7 @@ pub struct Run {
     pub zero: bool,
 }
 
-/// Counts of pages by state, read without the lock (each count exact at some instant).
+/// Counts of pages by state.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct PageCounts {
     /// Ours and handed out.
@@ -82,7 +83,8 @@ pub struct PageCounts {
     pub external: usize,
 }
 
-/// The page tables, in pages of their own (see the module docs).
+/// The page tables, in pages of their own (see the module docs). Atomics, so that a
+/// [`PageView`] can read them while the manager changes them.
 struct Tables {
     owned: [AtomicU64; WORDS],
     free: [AtomicU64; WORDS],
@@ -102,22 +104,48 @@ impl core::fmt::Debug for Tables {
     }
 }
 
+impl Tables {
+    /// The state of `page`, one of ours or not, below a memory of `size` pages.
+    fn state(&self, page: usize, size: usize) -> PageState {
+        if page >= ADDRESS_SPACE_PAGES || page >= size {
+            return PageState::Unmapped;
+        }
+        let (w, bit) = (page / 64, 1u64 << (page % 64));
+        if self.owned[w].load(Relaxed) & bit == 0 {
+            PageState::External
+        } else if self.free[w].load(Relaxed) & bit == 0 {
+            PageState::InUse
+        } else if self.dirty[w].load(Relaxed) & bit == 0 {
+            PageState::FreeZeroed
+        } else {
+            PageState::FreeDirty
+        }
+    }
+}
+
 /// The page table of one heap. See the module docs.
+///
+/// Every change takes `&mut self`: whoever shares a manager between threads puts it behind a
+/// lock (the heap keeps it inside its mutex, with the spans), so the compiler, not a
+/// comment, says that changes are serialized. Threads that must read page states without
+/// the lock read a [`PageView`] the lock holder refreshes.
 #[derive(Debug)]
 pub struct PageManager<'m> {
     memory: &'m Memory,
-    /// Null until the first `map` grows pages for them.
-    tables: AtomicPtr<Tables>,
+    /// None until the first `map` grows pages for them.
+    tables: Option<&'m Tables>,
     /// First page of the tables (valid once `tables` is set).
-    tables_start: AtomicUsize,
+    tables_start: usize,
     /// End (page index) of our latest grow: if the memory's size is still this, the free
     /// pages just below it can be extended by growing.
-    grown_end: AtomicUsize,
-    owned_pages: AtomicUsize,
+    grown_end: usize,
+    owned_pages: usize,
     /// Pages cleared by zeroed maps (the dirty ones; fresh pages never are).
-    zeroed_pages: AtomicUsize,
-    free_pages: AtomicUsize,
-    dirty_pages: AtomicUsize,
+    zeroed_pages: usize,
+    free_pages: usize,
+    dirty_pages: usize,
+    /// Bumped by every change, so a [`PageView`] is refreshed only when it is stale.
+    changes: u32,
     min_pages: usize,
     max_pages: usize,
     grow_chunk: usize,
@@ -134,13 +162,14 @@ impl<'m> PageManager<'m> {
     ) -> Self {
         Self {
             memory,
-            tables: AtomicPtr::new(core::ptr::null_mut()),
-            tables_start: AtomicUsize::new(0),
-            grown_end: AtomicUsize::new(usize::MAX),
-            owned_pages: AtomicUsize::new(0),
-            zeroed_pages: AtomicUsize::new(0),
-            free_pages: AtomicUsize::new(0),
-            dirty_pages: AtomicUsize::new(0),
+            tables: None,
+            tables_start: 0,
+            grown_end: usize::MAX,
+            owned_pages: 0,
+            zeroed_pages: 0,
+            free_pages: 0,
+            dirty_pages: 0,
+            changes: 0,
             min_pages,
             max_pages,
             grow_chunk: if grow_chunk == 0 { 1 } else { grow_chunk },
@@ -162,40 +191,31 @@ impl<'m> PageManager<'m> {
     /// The page holding `addr`, if `addr` lies in the address space.
     #[inline]
     pub fn page_of(&self, addr: usize) -> Option<usize> {
-        let page = addr.wrapping_sub(self.memory.base()) >> PAGE_SHIFT;
-        (page < ADDRESS_SPACE_PAGES).then_some(page)
-    }
-
-    fn tables(&self) -> Option<&Tables> {
-        // SAFETY: a non-null pointer was published (Release) after the tables' pages were
-        // grown; those pages are ours forever and all-zero is a valid `Tables`.
-        unsafe { self.tables.load(Acquire).as_ref() }
+        page_of(self.memory, addr)
     }
 
     /// The tables, growing pages for them the first time.
-    unsafe fn tables_or_init(&self) -> Result<&Tables, MapError> {
-        if let Some(t) = self.tables() {
+    fn tables_or_init(&mut self) -> Result<&'m Tables, MapError> {
+        if let Some(t) = self.tables {
             return Ok(t);
         }
         let start = self.memory.grow(TABLE_PAGES).ok_or(MapError::OutOfMemory)?;
-        // SAFETY: just grown, so ours, zero (a valid empty `Tables`), page-aligned.
-        let t = unsafe { &*(self.address(start) as *const Tables) };
+        // SAFETY: just grown, so these pages are ours alone, page-aligned, and read zero,
+        // which is a valid empty `Tables` (atomics only). They are never given back (`unmap`
+        // skips them) and the memory never shrinks, so they live as long as `'m`.
+        let t: &'m Tables = unsafe { &*(self.address(start) as *const Tables) };
+        self.tables = Some(t);
+        self.tables_start = start;
         // The tables' own pages: ours and in use (grown, then taken, like any others).
         self.add_grown(t, start, TABLE_PAGES);
-        // SAFETY: serialized by our caller; the pages were just added, free and zero.
-        unsafe { self.take(t, start, TABLE_PAGES, false) };
-        self.tables_start.store(start, Relaxed);
-        self.tables.store(ptr::from_ref(t).cast_mut(), Release);
+        self.take(t, start, TABLE_PAGES, false);
         Ok(t)
     }
 
     /// The pages holding the manager's own tables (empty before the first `map`).
     pub fn metadata_pages(&self) -> Range<usize> {
-        match self.tables() {
-            Some(_) => {
-                let start = self.tables_start.load(Relaxed);
-                start..start + TABLE_PAGES
-            }
+        match self.tables {
+            Some(_) => self.tables_start..self.tables_start + TABLE_PAGES,
             None => 0..0,
         }
     }
@@ -203,19 +223,16 @@ impl<'m> PageManager<'m> {
     /// The tag of `page` (0 until set).
     #[inline]
     pub fn tag(&self, page: usize) -> u16 {
-        match self.tables() {
+        match self.tables {
             Some(t) if page < ADDRESS_SPACE_PAGES => t.tags[page].load(Relaxed),
             _ => 0,
         }
     }
 
-    /// Tags pages `start..start + n` with `tag`.
-    ///
-    /// # Safety
-    /// Serialized as for [`map`](Self::map); the pages were handed out by `map`.
-    pub unsafe fn set_tags(&self, start: usize, n: usize, tag: u16) {
-        if let Some(t) = self.tables() {
-            for page in start..(start + n).min(ADDRESS_SPACE_PAGES) {
+    /// Tags pages `start..start + n` with `tag` (the part inside the address space).
+    pub fn set_tags(&mut self, start: usize, n: usize, tag: u16) {
+        if let Some(t) = self.tables {
+            for page in start..start.saturating_add(n).min(ADDRESS_SPACE_PAGES) {
                 t.tags[page].store(tag, Relaxed);
             }
         }
@@ -224,31 +241,26 @@ impl<'m> PageManager<'m> {
     /// Hands out `n` contiguous pages. With `zeroed`, the run reads zero: only its dirty
     /// pages are cleared (fresh pages already are zero). Without, [`Run::zero`] tells whether
     /// it happens to read zero anyway.
-    ///
-    /// # Safety
-    /// Calls to the `unsafe` methods of one manager are serialized (the heap's lock).
-    pub unsafe fn map(&self, n: usize, zeroed: bool) -> Result<Run, MapError> {
+    pub fn map(&mut self, n: usize, zeroed: bool) -> Result<Run, MapError> {
         if n == 0 || n > ADDRESS_SPACE_PAGES {
             return Err(MapError::BadSize);
         }
-        // SAFETY: serialized by our caller.
-        let t = unsafe { self.tables_or_init()? };
+        let t = self.tables_or_init()?;
         let start = loop {
-            if let Some(start) = self.find_free_run(t, n) {
+            if let Some(start) = find_free_run(t, n) {
                 break start;
             }
-            // SAFETY: serialized by our caller.
-            unsafe { self.grow_for(t, n)? };
+            self.grow_for(t, n)?;
         };
-        // SAFETY: serialized by our caller; the run is free and ours.
-        let dirty = unsafe { self.take(t, start, n, zeroed) };
+        let dirty = self.take(t, start, n, zeroed);
         Ok(Run { start, zero: zeroed || dirty == 0 })
     }
 
     /// Marks the free run `start..start + n` in use, zeroing its dirty pages if asked.
     /// Returns how many of its pages were dirty.
-    unsafe fn take(&self, t: &Tables, start: usize, n: usize, zeroed: bool) -> usize {
+    fn take(&mut self, t: &Tables, start: usize, n: usize, zeroed: bool) -> usize {
         let mut dirty_taken = 0;
+        let memory = self.memory;
         for_words(start, n, |w, mask| {
             let free = t.free[w].load(Relaxed);
             debug_assert_eq!(free & mask, mask, "taking pages that are not free");
@@ -262,48 +274,31 @@ impl<'m> PageManager<'m> {
                 t.dirty[w].fetch_and(!mask, Relaxed);
                 dirty_taken += dirty.count_ones() as usize;
                 if zeroed {
-                    // SAFETY: these pages are ours and now in use by the caller alone.
-                    unsafe { self.zero_pages(w, dirty) };
+                    zero_pages(memory, w, dirty);
                 }
             }
         });
-        self.free_pages.fetch_sub(n, Relaxed);
-        self.dirty_pages.fetch_sub(dirty_taken, Relaxed);
+        self.free_pages -= n;
+        self.dirty_pages -= dirty_taken;
         if zeroed {
-            self.zeroed_pages.fetch_add(dirty_taken, Relaxed);
+            self.zeroed_pages += dirty_taken;
         }
+        self.changes = self.changes.wrapping_add(1);
         dirty_taken
     }
 
-    /// Zeroes the pages of word `w` whose bits are set in `bits`, a run of adjacent pages
-    /// per `write_bytes`.
-    unsafe fn zero_pages(&self, w: usize, mut bits: u64) {
-        while bits != 0 {
-            let first = bits.trailing_zeros() as usize;
-            let len = (bits >> first).trailing_ones() as usize;
-            let addr = self.address(w * 64 + first);
-            // SAFETY: the caller owns these pages; they lie inside the grown memory.
-            unsafe { core::ptr::write_bytes(addr as *mut u8, 0, len * PAGE_SIZE) };
-            bits &= !(run_mask(len) << first);
-        }
-    }
-
     /// Returns pages `start..start + n` to the free pool, dirty. Any range is accepted:
-    /// pages we don't own or that are already free are ignored, as `munmap` does.
-    /// Returns how many pages became free.
-    ///
-    /// # Safety
-    /// Serialized as for [`map`](Self::map); nothing uses the released pages afterwards.
-    pub unsafe fn unmap(&self, start: usize, n: usize) -> usize {
+    /// pages we don't own or that are already free are ignored, as `munmap` does; the
+    /// tables' own pages are never released. Returns how many pages became free.
+    pub fn unmap(&mut self, start: usize, n: usize) -> usize {
         let end = start.saturating_add(n).min(ADDRESS_SPACE_PAGES);
-        let Some(t) = self.tables().filter(|_| start < end) else {
+        let Some(t) = self.tables.filter(|_| start < end) else {
             return 0;
         };
         let tables = self.metadata_pages();
         let mut released = 0;
         for_words(start, end - start, |w, mask| {
             let free = t.free[w].load(Relaxed);
-            // The tables' own pages are never released.
             let mine = t.owned[w].load(Relaxed) & !free & mask & !word_mask(&tables, w);
             if mine != 0 {
                 t.free[w].store(free | mine, Relaxed);
@@ -312,84 +307,39 @@ impl<'m> PageManager<'m> {
                 released += mine.count_ones() as usize;
             }
         });
-        self.free_pages.fetch_add(released, Relaxed);
-        self.dirty_pages.fetch_add(released, Relaxed);
+        self.free_pages += released;
+        self.dirty_pages += released;
+        self.changes = self.changes.wrapping_add(1);
         released
     }
 
     /// Extends the in-use run `start..start + n` to `new_n` pages in place when the pages
     /// after it are free. Returns whether it did.
-    ///
-    /// # Safety
-    /// Serialized as for [`map`](Self::map).
-    pub unsafe fn try_extend(&self, start: usize, n: usize, new_n: usize) -> bool {
+    pub fn try_extend(&mut self, start: usize, n: usize, new_n: usize) -> bool {
         let Some(end) = start.checked_add(new_n).filter(|&e| e <= ADDRESS_SPACE_PAGES) else {
             return false;
         };
         if new_n <= n {
             return true;
         }
-        let Some(t) = self.tables() else { return false };
+        let Some(t) = self.tables else { return false };
         let tail = start + n;
         let mut all_free = true;
         for_words(tail, end - tail, |w, mask| {
             all_free &= t.free[w].load(Relaxed) & mask == mask;
         });
         if all_free {
-            // SAFETY: serialized by our caller; the tail is free and ours.
-            unsafe { self.take(t, tail, end - tail, false) };
+            self.take(t, tail, end - tail, false);
         }
         all_free
     }
 
-    /// First fit: the lowest run of `n` free pages, reading only non-empty bitmap words.
-    fn find_free_run(&self, t: &Tables, n: usize) -> Option<usize> {
-        // The run of free pages that ends at the top of the previous word read.
-        let mut run_start = 0;
-        let mut run_len = 0;
-        let mut next_word = usize::MAX;
-        for s in 0..SUMMARY_WORDS {
-            let mut summary = t.nonempty[s].load(Relaxed);
-            while summary != 0 {
-                let w = s * 64 + summary.trailing_zeros() as usize;
-                summary &= summary - 1;
-                let word = t.free[w].load(Relaxed);
-                if w != next_word {
-                    run_len = 0;
-                }
-                next_word = w + 1;
-                if word == u64::MAX {
-                    if run_len == 0 {
-                        run_start = w * 64;
-                    }
-                    run_len += 64;
-                    if run_len >= n {
-                        return Some(run_start);
-                    }
-                    continue;
-                }
-                if run_len > 0 && run_len + word.trailing_ones() as usize >= n {
-                    return Some(run_start);
-                }
-                if n <= 64
-                    && let Some(bit) = find_run_in_word(word, n)
-                {
-                    return Some(w * 64 + bit);
-                }
-                run_len = word.leading_ones() as usize;
-                run_start = w * 64 + 64 - run_len;
-            }
-        }
-        None
-    }
-
     /// Grows the memory so that a run of `n` free pages exists (or will, after a foreign
     /// grow is accounted for and the caller searches again).
-    unsafe fn grow_for(&self, t: &Tables, n: usize) -> Result<(), MapError> {
+    fn grow_for(&mut self, t: &Tables, n: usize) -> Result<(), MapError> {
         let size = self.memory.size();
         // Free pages of ours just below the top can join the new ones.
-        let top_free =
-            if size == self.grown_end.load(Relaxed) { free_run_below(t, size) } else { 0 };
+        let top_free = if size == self.grown_end { free_run_below(t, size) } else { 0 };
         let need = n - top_free.min(n - 1);
         let owned = self.budget_used();
         let budget_left = self.max_pages.saturating_sub(owned);
@@ -415,38 +365,30 @@ impl<'m> PageManager<'m> {
     }
 
     /// Records pages `start..start + n`, just grown, as ours, free and zero.
-    fn add_grown(&self, t: &Tables, start: usize, n: usize) {
+    fn add_grown(&mut self, t: &Tables, start: usize, n: usize) {
         for_words(start, n, |w, mask| {
             t.owned[w].fetch_or(mask, Relaxed);
             t.free[w].fetch_or(mask, Relaxed);
             t.nonempty[w / 64].fetch_or(1 << (w % 64), Relaxed);
         });
-        self.grown_end.store(start + n, Relaxed);
-        self.owned_pages.fetch_add(n, Relaxed);
-        self.free_pages.fetch_add(n, Relaxed);
+        self.grown_end = start + n;
+        self.owned_pages += n;
+        self.free_pages += n;
+        self.changes = self.changes.wrapping_add(1);
     }
 
     /// The state of page `page`.
     pub fn state(&self, page: usize) -> PageState {
-        if page >= ADDRESS_SPACE_PAGES || page >= self.memory.size() {
-            return PageState::Unmapped;
-        }
-        let Some(t) = self.tables() else { return PageState::External };
-        let (w, bit) = (page / 64, 1u64 << (page % 64));
-        if t.owned[w].load(Relaxed) & bit == 0 {
-            PageState::External
-        } else if t.free[w].load(Relaxed) & bit == 0 {
-            PageState::InUse
-        } else if t.dirty[w].load(Relaxed) & bit == 0 {
-            PageState::FreeZeroed
-        } else {
-            PageState::FreeDirty
+        match self.tables {
+            Some(t) => t.state(page, self.memory.size()),
+            None if page < self.memory.size().min(ADDRESS_SPACE_PAGES) => PageState::External,
+            None => PageState::Unmapped,
         }
     }
 
     /// Whether every page of `start..start + n` is ours and in use.
     pub fn is_in_use(&self, start: usize, n: usize) -> bool {
-        let Some(t) = self.tables() else { return false };
+        let Some(t) = self.tables else { return false };
         if n == 0 || start.saturating_add(n) > ADDRESS_SPACE_PAGES {
             return false;
         }
@@ -459,37 +401,210 @@ impl<'m> PageManager<'m> {
 
     /// Page counts by state.
     pub fn counts(&self) -> PageCounts {
-        let owned = self.owned_pages.load(Relaxed);
-        let free = self.free_pages.load(Relaxed);
-        let dirty = self.dirty_pages.load(Relaxed);
-        let size = self.memory.size().min(ADDRESS_SPACE_PAGES);
-        PageCounts {
-            in_use: owned.saturating_sub(free),
-            free_zeroed: free.saturating_sub(dirty),
-            free_dirty: dirty,
-            external: size.saturating_sub(owned),
-        }
+        counts(self.memory, self.owned_pages, self.free_pages, self.dirty_pages)
     }
 
     /// Pages zeroed maps had to clear so far (fresh pages are never cleared).
     pub fn zeroed_pages(&self) -> usize {
-        self.zeroed_pages.load(Relaxed)
+        self.zeroed_pages
     }
 
     /// Pages this manager owns (grown by it), its own tables included.
     pub fn owned_pages(&self) -> usize {
-        self.owned_pages.load(Relaxed)
+        self.owned_pages
     }
 
     /// Pages counted against the budget: all owned pages but the manager's own tables.
     pub fn budget_used(&self) -> usize {
-        self.owned_pages() - self.metadata_pages().len()
+        self.owned_pages - self.metadata_pages().len()
     }
 
     /// The page budget's maximum.
     pub fn max_pages(&self) -> usize {
         self.max_pages
     }
+
+    /// A number that changes whenever the tables or counts do (wrapping).
+    pub fn changes(&self) -> u32 {
+        self.changes
+    }
+}
+
+/// What threads without the lock may read of a [`PageManager`]: page states and counts, as
+/// of the lock holder's last [`refresh`](PageView::refresh). Each figure is exact at some
+/// instant; page states are read from the live tables.
+#[derive(Debug)]
+pub struct PageView<'m> {
+    memory: &'m Memory,
+    /// Null until the manager has tables.
+    tables: AtomicPtr<Tables>,
+    tables_start: AtomicUsize,
+    owned_pages: AtomicUsize,
+    free_pages: AtomicUsize,
+    dirty_pages: AtomicUsize,
+    zeroed_pages: AtomicUsize,
+}
+
+impl<'m> PageView<'m> {
+    /// A view of a manager over `memory` that has mapped nothing yet.
+    pub const fn new(memory: &'m Memory) -> Self {
+        Self {
+            memory,
+            tables: AtomicPtr::new(ptr::null_mut()),
+            tables_start: AtomicUsize::new(0),
+            owned_pages: AtomicUsize::new(0),
+            free_pages: AtomicUsize::new(0),
+            dirty_pages: AtomicUsize::new(0),
+            zeroed_pages: AtomicUsize::new(0),
+        }
+    }
+
+    /// Copies `pages`' counts and tables into the view.
+    pub fn refresh(&self, pages: &PageManager<'m>) {
+        if let Some(t) = pages.tables {
+            self.tables_start.store(pages.tables_start, Relaxed);
+            self.tables.store(ptr::from_ref(t).cast_mut(), Release);
+        }
+        self.owned_pages.store(pages.owned_pages, Relaxed);
+        self.free_pages.store(pages.free_pages, Relaxed);
+        self.dirty_pages.store(pages.dirty_pages, Relaxed);
+        self.zeroed_pages.store(pages.zeroed_pages, Relaxed);
+    }
+
+    fn tables(&self) -> Option<&'m Tables> {
+        // SAFETY: a non-null pointer was stored by `refresh` from a manager's `&'m Tables`
+        // (Release, paired with this Acquire); tables are never given back.
+        unsafe { self.tables.load(Acquire).as_ref() }
+    }
+
+    /// The memory pages come from.
+    #[inline]
+    pub fn memory(&self) -> &'m Memory {
+        self.memory
+    }
+
+    /// Address of page `page`.
+    #[inline]
+    pub fn address(&self, page: usize) -> usize {
+        self.memory.base() + (page << PAGE_SHIFT)
+    }
+
+    /// The page holding `addr`, if `addr` lies in the address space.
+    #[inline]
+    pub fn page_of(&self, addr: usize) -> Option<usize> {
+        page_of(self.memory, addr)
+    }
+
+    /// The state of page `page`, read from the live tables.
+    pub fn state(&self, page: usize) -> PageState {
+        match self.tables() {
+            Some(t) => t.state(page, self.memory.size()),
+            None if page < self.memory.size().min(ADDRESS_SPACE_PAGES) => PageState::External,
+            None => PageState::Unmapped,
+        }
+    }
+
+    /// Page counts by state.
+    pub fn counts(&self) -> PageCounts {
+        counts(
+            self.memory,
+            self.owned_pages.load(Relaxed),
+            self.free_pages.load(Relaxed),
+            self.dirty_pages.load(Relaxed),
+        )
+    }
+
+    /// Pages zeroed maps had to clear so far.
+    pub fn zeroed_pages(&self) -> usize {
+        self.zeroed_pages.load(Relaxed)
+    }
+
+    /// The pages holding the manager's own tables (empty before the first `map`).
+    pub fn metadata_pages(&self) -> Range<usize> {
+        match self.tables() {
+            Some(_) => {
+                let start = self.tables_start.load(Relaxed);
+                start..start + TABLE_PAGES
+            }
+            None => 0..0,
+        }
+    }
+
+    /// Pages counted against the budget: all owned pages but the manager's own tables.
+    pub fn budget_used(&self) -> usize {
+        self.owned_pages.load(Relaxed).saturating_sub(self.metadata_pages().len())
+    }
+}
+
+fn page_of(memory: &Memory, addr: usize) -> Option<usize> {
+    let page = addr.wrapping_sub(memory.base()) >> PAGE_SHIFT;
+    (page < ADDRESS_SPACE_PAGES).then_some(page)
+}
+
+fn counts(memory: &Memory, owned: usize, free: usize, dirty: usize) -> PageCounts {
+    let size = memory.size().min(ADDRESS_SPACE_PAGES);
+    PageCounts {
+        in_use: owned.saturating_sub(free),
+        free_zeroed: free.saturating_sub(dirty),
+        free_dirty: dirty,
+        external: size.saturating_sub(owned),
+    }
+}
+
+/// Zeroes the pages of word `w` whose bits are set in `bits`, a run of adjacent pages per
+/// `write_bytes`. Only `take` calls it, for pages it just took out of the free pool.
+fn zero_pages(memory: &Memory, w: usize, mut bits: u64) {
+    while bits != 0 {
+        let first = bits.trailing_zeros() as usize;
+        let len = (bits >> first).trailing_ones() as usize;
+        let addr = memory.base() + ((w * 64 + first) << PAGE_SHIFT);
+        // SAFETY: these pages were grown by the manager (owned), were free until this
+        // instant, and now belong to the caller of `map` alone, which has not seen them
+        // yet: nothing else reads or writes them. They lie inside the grown memory.
+        unsafe { core::ptr::write_bytes(addr as *mut u8, 0, len * PAGE_SIZE) };
+        bits &= !(run_mask(len) << first);
+    }
+}
+
+/// First fit: the lowest run of `n` free pages, reading only non-empty bitmap words.
+fn find_free_run(t: &Tables, n: usize) -> Option<usize> {
+    // The run of free pages that ends at the top of the previous word read.
+    let mut run_start = 0;
+    let mut run_len = 0;
+    let mut next_word = usize::MAX;
+    for s in 0..SUMMARY_WORDS {
+        let mut summary = t.nonempty[s].load(Relaxed);
+        while summary != 0 {
+            let w = s * 64 + summary.trailing_zeros() as usize;
+            summary &= summary - 1;
+            let word = t.free[w].load(Relaxed);
+            if w != next_word {
+                run_len = 0;
+            }
+            next_word = w + 1;
+            if word == u64::MAX {
+                if run_len == 0 {
+                    run_start = w * 64;
+                }
+                run_len += 64;
+                if run_len >= n {
+                    return Some(run_start);
+                }
+                continue;
+            }
+            if run_len > 0 && run_len + word.trailing_ones() as usize >= n {
+                return Some(run_start);
+            }
+            if n <= 64
+                && let Some(bit) = find_run_in_word(word, n)
+            {
+                return Some(w * 64 + bit);
+            }
+            run_len = word.leading_ones() as usize;
+            run_start = w * 64 + 64 - run_len;
+        }
+    }
+    None
 }
 
 /// Length of the run of free pages ending just below page `end`.

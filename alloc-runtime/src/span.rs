@@ -5,13 +5,16 @@
 //! user blocks: a user overflowing a block cannot reach the allocator's own state. The page
 //! manager's per-page tags are the page -> span map that finds the span of any block address. Blocks are handed out bump-first (never
 //! used blocks of a fresh span are known to be zero), then lowest-free-first from the bitmap.
-//! Everything here runs under the heap's lock.
+//! The heap keeps its spans inside its mutex: every change takes `&mut Spans`.
 
 use core::ptr::NonNull;
 
-use wasm_heap_config::{ADDRESS_SPACE_PAGES, MAX_BLOCKS_PER_SPAN, MAX_CLASSES, PAGE_SIZE};
+use wasm_heap_config::{
+    ADDRESS_SPACE_PAGES, MAX_BLOCKS_PER_SPAN, MAX_CLASSES, PAGE_SHIFT, PAGE_SIZE,
+};
 
-use crate::page::{MapError, PageManager};
+use crate::page::{MapError, PageManager, Run};
+use crate::platform::Memory;
 use crate::size_class::ClassTable;
 
 const BITMAP_WORDS: usize = MAX_BLOCKS_PER_SPAN / 64;
@@ -70,10 +73,28 @@ pub enum FreeError {
     DoubleFree,
 }
 
-/// The heap's spans: record storage, the page -> span map and per-class lists of spans with
-/// available blocks.
+/// A page tag for the heap's own pages (span records, their directory, thread caches):
+/// never a span's, never released. Span ids stay below it (`MAX_RECORDS`).
+const METADATA: SpanId = SpanId::MAX;
+/// Most records: every span takes a page of its own, and ids stay below [`METADATA`].
+const MAX_RECORDS: usize = {
+    let by_pages = MAX_META_PAGES * RECORDS_PER_PAGE;
+    let by_id = METADATA as usize - 1;
+    if by_pages < by_id { by_pages } else { by_id }
+};
+
+/// The heap's spans and the page manager they come from: record storage, the page -> span
+/// map (the manager's page tags), per-class lists of spans with available blocks, and the
+/// page runs handed out whole.
+///
+/// The spans own their page manager, so their records can only ever be looked up in the
+/// pages that hold them, and every page the heap uses goes through here: span pages,
+/// metadata pages and page runs are told apart by their tags, and a run can be released
+/// only if it really is one.
 #[derive(Debug)]
-pub struct Spans {
+pub struct Spans<'m> {
+    pages: PageManager<'m>,
+    classes: &'m ClassTable,
     /// Address of a page listing the metadata page of each group of records (0 until the
     /// first span is made).
     directory: usize,
@@ -83,7 +104,7 @@ pub struct Spans {
     /// Released records, linked through `next`.
     free_records: SpanId,
     /// Per class: its list of spans with available blocks, and counts.
-    classes: [ClassSpans; MAX_CLASSES],
+    classes_state: [ClassSpans; MAX_CLASSES],
 }
 
 /// One class's spans.
@@ -97,78 +118,103 @@ struct ClassSpans {
     available: SpanId,
 }
 
-impl Default for Spans {
-    fn default() -> Self {
-        Self::new()
-    }
+/// Why a page run could not be released.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RunError {
+    /// Some page of the range is not in use, not ours, or is a span's or the heap's own.
+    NotARun,
 }
 
-impl Spans {
-    /// No spans yet.
-    pub const fn new() -> Self {
+impl<'m> Spans<'m> {
+    /// No spans yet, over `pages`, with the classes of `classes`.
+    pub const fn new(pages: PageManager<'m>, classes: &'m ClassTable) -> Self {
         Self {
+            pages,
+            classes,
             directory: 0,
             meta_page_count: 0,
             records: 0,
             free_records: NONE,
-            classes: [ClassSpans { available_blocks: 0, span_count: 0, available: NONE };
+            classes_state: [ClassSpans { available_blocks: 0, span_count: 0, available: NONE };
                 MAX_CLASSES],
         }
+    }
+
+    /// The page manager (to read; every change goes through the spans).
+    pub fn pages(&self) -> &PageManager<'m> {
+        &self.pages
+    }
+
+    /// The class table.
+    pub fn classes(&self) -> &'m ClassTable {
+        self.classes
     }
 
     fn directory(&self) -> *mut u16 {
         self.directory as *mut u16
     }
 
-    fn record(&self, pages: &PageManager<'_>, id: SpanId) -> *mut Span {
+    /// The record of span `id`.
+    ///
+    /// # Safety
+    /// `id` is in `1..=self.records`, so its metadata page was entered in the directory.
+    unsafe fn record(&self, id: SpanId) -> *mut Span {
+        debug_assert!(id != NONE && id as usize <= self.records);
         let i = id as usize - 1;
-        // SAFETY: ids name records whose metadata page was entered in the directory, a page
-        // of ours holding MAX_META_PAGES entries.
+        // SAFETY: per the contract, entry `i / RECORDS_PER_PAGE` of the directory (a page of
+        // ours holding MAX_META_PAGES entries) was written when the record's page was mapped.
         let page = unsafe { *self.directory().add(i / RECORDS_PER_PAGE) } as usize;
-        (pages.address(page) + (i % RECORDS_PER_PAGE) * core::mem::size_of::<Span>()) as *mut Span
+        (self.pages.address(page) + (i % RECORDS_PER_PAGE) * core::mem::size_of::<Span>())
+            as *mut Span
     }
 
-    /// The state of `class`, unchecked: every class here is a class of the table (the
-    /// contract of [`take_blocks`](Self::take_blocks)) or one a span was made for, so it is
-    /// below MAX_CLASSES.
-    fn class(&mut self, class: usize) -> &mut ClassSpans {
+    /// Span `id`'s record, exclusively.
+    ///
+    /// # Safety
+    /// As for [`record`](Self::record).
+    unsafe fn span(&mut self, id: SpanId) -> &mut Span {
+        // SAFETY: the record lies in a metadata page of ours that is never released; records
+        // are reached only through `&mut self`, so this borrow is the only one.
+        unsafe { &mut *self.record(id) }
+    }
+
+    /// The state of `class`.
+    ///
+    /// # Safety
+    /// `class < MAX_CLASSES`.
+    unsafe fn class_state(&mut self, class: usize) -> &mut ClassSpans {
         debug_assert!(class < MAX_CLASSES);
-        // SAFETY: in bounds, as said above.
-        unsafe { self.classes.get_unchecked_mut(class) }
+        // SAFETY: in bounds, per the contract.
+        unsafe { self.classes_state.get_unchecked_mut(class) }
     }
 
-    fn span<'a>(&'a mut self, pages: &PageManager<'_>, id: SpanId) -> &'a mut Span {
-        // SAFETY: ids come from `new_record`, so the record lies in a metadata page we
-        // mapped and never release; `&mut self` (under the heap lock) makes access exclusive.
-        unsafe { &mut *self.record(pages, id) }
+    /// The span a tag names, if it names one of ours (not none, not metadata).
+    fn span_of_tag(&self, tag: SpanId) -> Option<SpanId> {
+        (tag != NONE && tag != METADATA && tag as usize <= self.records).then_some(tag)
     }
 
     /// Takes up to `out.len()` blocks of `class`, making spans as needed. Returns how many
-    /// it took (fewer only when the page budget or the memory ran out).
-    ///
-    /// # Safety
-    /// Serialized with every other use of `pages` and of `self` (the heap lock); `class` is
-    /// a class of `classes`.
-    pub unsafe fn take_blocks(
-        &mut self,
-        pages: &PageManager<'_>,
-        classes: &ClassTable,
-        class: usize,
-        out: &mut [Block],
-    ) -> Result<usize, MapError> {
+    /// it took (fewer only when the page budget or the memory ran out); a class outside the
+    /// table gets none.
+    pub fn take_blocks(&mut self, class: usize, out: &mut [Block]) -> Result<usize, MapError> {
+        if class >= self.classes.len() {
+            return Err(MapError::BadSize);
+        }
         let mut taken = 0;
         while taken < out.len() {
-            let mut id = self.class(class).available;
+            // SAFETY: `class` is a class of the table, which has at most MAX_CLASSES.
+            let mut id = unsafe { self.class_state(class) }.available;
             if id == NONE {
-                // SAFETY: serialized by our caller.
-                match unsafe { self.new_span(pages, classes, class) } {
+                match self.new_span(class) {
                     Ok(new) => id = new,
                     Err(e) if taken == 0 => return Err(e),
                     Err(_) => break,
                 }
             }
-            let span = self.span(pages, id);
-            let base = pages.address(span.start_page as usize);
+            let memory = self.pages.memory();
+            // SAFETY: listed ids are live records.
+            let span = unsafe { self.span(id) };
+            let base = page_address(memory, span.start_page);
             while taken < out.len() && span.available > 0 {
                 let (index, zero) = span.take_one();
                 let ptr = (base + index * span.block_size as usize) as *mut u8;
@@ -177,30 +223,26 @@ impl Spans {
                 taken += 1;
             }
             if span.available == 0 {
-                self.unlink(pages, class, id);
+                // SAFETY: `id` is a live record of `class`.
+                unsafe { self.unlink(class, id) };
             }
         }
-        self.class(class).available_blocks -= taken as u32;
+        // SAFETY: `class` is a class of the table, as above.
+        unsafe { self.class_state(class) }.available_blocks -= taken as u32;
         Ok(taken)
     }
 
     /// Gives a block back and returns its size. An emptied span's pages go back to the page
-    /// manager (dirty). The pointer is validated before anything is written.
-    ///
-    /// # Safety
-    /// Serialized as for [`take_blocks`](Self::take_blocks). The block is not used again.
-    pub unsafe fn give_block(
-        &mut self,
-        pages: &PageManager<'_>,
-        ptr: *mut u8,
-    ) -> Result<usize, FreeError> {
-        let page = pages.page_of(ptr as usize).ok_or(FreeError::NotOurs)?;
-        let id = pages.tag(page);
-        if id == NONE {
-            return Err(FreeError::NotOurs);
-        }
-        let span = self.span(pages, id);
-        let offset = ptr as usize - pages.address(span.start_page as usize);
+    /// manager (dirty). The pointer is validated before anything is written: anything but
+    /// the start of a block that is out of its span is refused.
+    pub fn give_block(&mut self, ptr: *mut u8) -> Result<usize, FreeError> {
+        let page = self.pages.page_of(ptr as usize).ok_or(FreeError::NotOurs)?;
+        let id = self.span_of_tag(self.pages.tag(page)).ok_or(FreeError::NotOurs)?;
+        let memory = self.pages.memory();
+        // SAFETY: `span_of_tag` checked that `id` is a record id.
+        let span = unsafe { self.span(id) };
+        let start = page_address(memory, span.start_page);
+        let offset = (ptr as usize).wrapping_sub(start);
         // Block sizes are never 0; `checked_div` only spares a panic path.
         let index = offset.checked_div(span.block_size as usize).unwrap_or(usize::MAX);
         if index >= span.blocks as usize || index * span.block_size as usize != offset {
@@ -210,57 +252,84 @@ impl Spans {
         let size = span.block_size as usize;
         let class = span.class as usize;
         let (available, blocks, listed) = (span.available, span.blocks, span.listed);
-        self.class(class).available_blocks += 1;
+        // SAFETY: a span's class was a class of the table when it was made.
+        unsafe { self.class_state(class) }.available_blocks += 1;
         if available == blocks {
-            // SAFETY: serialized by our caller; every block of the span is free.
-            unsafe { self.release_span(pages, class, id) };
+            // SAFETY: `id` is a live record of `class`.
+            unsafe { self.release_span(class, id) };
         } else if !listed {
-            self.link(pages, class, id);
+            // SAFETY: as above.
+            unsafe { self.link(class, id) };
         }
         Ok(size)
     }
 
-    /// The class of the span holding `ptr`, if `ptr` is in one of our spans.
-    pub fn class_of(&self, pages: &PageManager<'_>, ptr: *const u8) -> Option<usize> {
-        let page = pages.page_of(ptr as usize)?;
-        let id = pages.tag(page);
-        // SAFETY: a nonzero entry names a live record in a metadata page we own.
-        (id != NONE).then(|| unsafe { (*self.record(pages, id)).class as usize })
+    /// Hands out a run of `n` pages for a large allocation.
+    pub fn map_run(&mut self, n: usize, zeroed: bool) -> Result<Run, MapError> {
+        self.pages.map(n, zeroed)
+    }
+
+    /// Hands out `n` pages for the heap's own use (thread caches), for good: they are never
+    /// released, and no free of a block or run can release them.
+    pub fn map_metadata(&mut self, n: usize) -> Result<Run, MapError> {
+        let run = self.pages.map(n, false)?;
+        self.pages.set_tags(run.start, n, METADATA);
+        Ok(run)
+    }
+
+    /// Whether `start..start + n` lies inside one page run handed out by
+    /// [`map_run`](Self::map_run): every page in use and neither a span's nor the heap's.
+    pub fn is_run(&self, start: usize, n: usize) -> bool {
+        self.pages.is_in_use(start, n)
+            && (start..start + n).all(|page| self.pages.tag(page) == NONE)
+    }
+
+    /// Releases pages `start..start + n` of a page run (all of it or a tail), dirty; refuses
+    /// anything that is not part of a run. Returns the pages released.
+    pub fn unmap_run(&mut self, start: usize, n: usize) -> Result<usize, RunError> {
+        if !self.is_run(start, n) {
+            return Err(RunError::NotARun);
+        }
+        Ok(self.pages.unmap(start, n))
+    }
+
+    /// Extends the run `start..start + n` to `new_n` pages in place if the pages after it
+    /// are free. Returns whether it did (false also for anything that is not a run).
+    pub fn extend_run(&mut self, start: usize, n: usize, new_n: usize) -> bool {
+        self.is_run(start, n) && self.pages.try_extend(start, n, new_n)
     }
 
     /// Whether `page` belongs to a span.
-    pub fn is_span_page(&self, pages: &PageManager<'_>, page: usize) -> bool {
-        page < ADDRESS_SPACE_PAGES && pages.tag(page) != NONE
+    pub fn is_span_page(&self, page: usize) -> bool {
+        self.span_of_tag(self.pages.tag(page)).is_some()
     }
 
     /// Live spans of `class`.
     pub fn span_count(&self, class: usize) -> usize {
-        self.classes[class].span_count as usize
+        self.classes_state.get(class).map_or(0, |c| c.span_count as usize)
     }
 
     /// Available blocks in the spans of `class`.
     pub fn available_blocks(&self, class: usize) -> usize {
-        self.classes[class].available_blocks as usize
+        self.classes_state.get(class).map_or(0, |c| c.available_blocks as usize)
     }
 
-    unsafe fn new_span(
-        &mut self,
-        pages: &PageManager<'_>,
-        classes: &ClassTable,
-        class: usize,
-    ) -> Result<SpanId, MapError> {
-        let id = self.new_record(pages)?;
+    /// Makes a span of `class` (a class of the table) and lists it.
+    fn new_span(&mut self, class: usize) -> Result<SpanId, MapError> {
+        let id = self.new_record()?;
+        let classes = self.classes;
         let n = classes.span_pages(class);
-        // SAFETY: serialized by our caller.
-        let run = match unsafe { pages.map(n, false) } {
+        let run = match self.pages.map(n, false) {
             Ok(run) => run,
             Err(e) => {
-                self.free_record(pages, id);
+                // SAFETY: `id` was just handed out by `new_record`.
+                unsafe { self.free_record(id) };
                 return Err(e);
             }
         };
         let blocks = classes.blocks_per_span(class);
-        let span = self.span(pages, id);
+        // SAFETY: `id` was just handed out by `new_record`.
+        let span = unsafe { self.span(id) };
         *span = Span {
             start_page: run.start as u32,
             block_size: classes.block_size(class) as u32,
@@ -276,50 +345,59 @@ impl Spans {
             summary: [0; BITMAP_WORDS / 64],
             free: [0; BITMAP_WORDS],
         };
-        // SAFETY: serialized by our caller; the run was just mapped.
-        unsafe { pages.set_tags(run.start, n, id) };
-        self.link(pages, class, id);
-        let state = self.class(class);
-        state.span_count += 1;
-        state.available_blocks += blocks as u32;
+        self.pages.set_tags(run.start, n, id);
+        // SAFETY: `id` is live; `class` is a class of the table (below MAX_CLASSES).
+        unsafe {
+            self.link(class, id);
+            let state = self.class_state(class);
+            state.span_count += 1;
+            state.available_blocks += blocks as u32;
+        }
         Ok(id)
     }
 
-    unsafe fn release_span(&mut self, pages: &PageManager<'_>, class: usize, id: SpanId) {
-        let span = self.span(pages, id);
+    /// # Safety
+    /// `id` is a live record of a span of `class`, whose blocks are all free.
+    unsafe fn release_span(&mut self, class: usize, id: SpanId) {
+        // SAFETY: per the contract.
+        let span = unsafe { self.span(id) };
         let (start, n, blocks, listed) =
             (span.start_page as usize, span.pages as usize, span.blocks, span.listed);
         if listed {
-            self.unlink(pages, class, id);
+            // SAFETY: per the contract.
+            unsafe { self.unlink(class, id) };
         }
-        // SAFETY: serialized by our caller; the span's pages are still mapped.
-        unsafe { pages.set_tags(start, n, NONE) };
-        // SAFETY: serialized by our caller; no block of the span is in use.
-        unsafe { pages.unmap(start, n) };
-        let state = self.class(class);
-        state.span_count -= 1;
-        state.available_blocks -= blocks as u32;
-        self.free_record(pages, id);
+        self.pages.set_tags(start, n, NONE);
+        self.pages.unmap(start, n);
+        // SAFETY: per the contract (a span's class is below MAX_CLASSES); `id` is live.
+        unsafe {
+            let state = self.class_state(class);
+            state.span_count -= 1;
+            state.available_blocks -= blocks as u32;
+            self.free_record(id);
+        }
     }
 
-    fn new_record(&mut self, pages: &PageManager<'_>) -> Result<SpanId, MapError> {
+    fn new_record(&mut self) -> Result<SpanId, MapError> {
         if self.free_records != NONE {
             let id = self.free_records;
-            self.free_records = self.span(pages, id).next;
+            // SAFETY: ids on the free list are records handed out before.
+            self.free_records = unsafe { self.span(id) }.next;
             return Ok(id);
         }
+        if self.records == MAX_RECORDS {
+            return Err(MapError::OverBudget);
+        }
         if self.directory == 0 {
-            // SAFETY: serialized by our caller (every `Spans` method runs under the lock).
-            let run = unsafe { pages.map(1, false)? };
-            self.directory = pages.address(run.start);
+            let run = self.map_metadata(1)?;
+            self.directory = self.pages.address(run.start);
         }
         if self.records == self.meta_page_count * RECORDS_PER_PAGE {
-            if self.meta_page_count == MAX_META_PAGES {
-                return Err(MapError::OverBudget);
-            }
-            // SAFETY: serialized by our caller.
-            let run = unsafe { pages.map(1, false)? };
-            // SAFETY: the directory is a page of ours with room for MAX_META_PAGES entries.
+            let run = self.map_metadata(1)?;
+            // `records < MAX_RECORDS` keeps `meta_page_count < MAX_META_PAGES`.
+            debug_assert!(self.meta_page_count < MAX_META_PAGES);
+            // SAFETY: the directory is a page of ours with room for MAX_META_PAGES entries,
+            // and `meta_page_count` is below that (see above).
             unsafe { *self.directory().add(self.meta_page_count) = run.start as u16 };
             self.meta_page_count += 1;
         }
@@ -327,37 +405,56 @@ impl Spans {
         Ok(self.records as SpanId)
     }
 
-    fn free_record(&mut self, pages: &PageManager<'_>, id: SpanId) {
+    /// # Safety
+    /// `id` is a record handed out by `new_record` and not on the free list.
+    unsafe fn free_record(&mut self, id: SpanId) {
         let head = self.free_records;
-        self.span(pages, id).next = head;
+        // SAFETY: per the contract.
+        unsafe { self.span(id) }.next = head;
         self.free_records = id;
     }
 
-    fn link(&mut self, pages: &PageManager<'_>, class: usize, id: SpanId) {
-        let head = self.class(class).available;
-        let span = self.span(pages, id);
-        span.next = head;
-        span.prev = NONE;
-        span.listed = true;
-        if head != NONE {
-            self.span(pages, head).prev = id;
+    /// # Safety
+    /// `id` is a live record of an unlisted span of `class`, a class below MAX_CLASSES.
+    unsafe fn link(&mut self, class: usize, id: SpanId) {
+        // SAFETY: per the contract; listed ids are live records.
+        unsafe {
+            let head = self.class_state(class).available;
+            let span = self.span(id);
+            span.next = head;
+            span.prev = NONE;
+            span.listed = true;
+            if head != NONE {
+                self.span(head).prev = id;
+            }
+            self.class_state(class).available = id;
         }
-        self.class(class).available = id;
     }
 
-    fn unlink(&mut self, pages: &PageManager<'_>, class: usize, id: SpanId) {
-        let span = self.span(pages, id);
-        let (next, prev) = (span.next, span.prev);
-        span.listed = false;
-        if prev == NONE {
-            self.class(class).available = next;
-        } else {
-            self.span(pages, prev).next = next;
-        }
-        if next != NONE {
-            self.span(pages, next).prev = prev;
+    /// # Safety
+    /// `id` is a live record of a listed span of `class`, a class below MAX_CLASSES.
+    unsafe fn unlink(&mut self, class: usize, id: SpanId) {
+        // SAFETY: per the contract; a listed span's neighbours are listed, live records.
+        unsafe {
+            let span = self.span(id);
+            let (next, prev) = (span.next, span.prev);
+            span.listed = false;
+            if prev == NONE {
+                self.class_state(class).available = next;
+            } else {
+                self.span(prev).next = next;
+            }
+            if next != NONE {
+                self.span(next).prev = prev;
+            }
         }
     }
+}
+
+/// Address of page `page` of `memory`.
+#[inline]
+fn page_address(memory: &Memory, page: u32) -> usize {
+    memory.base() + ((page as usize) << PAGE_SHIFT)
 }
 
 impl Span {

@@ -36,9 +36,9 @@ fn out_of_budget_is_null_and_recoverable() {
         let blocks = exhaust(small);
         assert!(blocks.len() > 100, "round {round}: only {} blocks", blocks.len());
         // The budget holds; only the page manager's own tables are outside it.
-        let tables = SMALL_HEAP.page_manager().metadata_pages().len();
+        let tables = SMALL_HEAP.page_view().metadata_pages().len();
         assert!(SMALL_HEAP.stats().pages_in_use <= 32 + tables);
-        assert!(SMALL_HEAP.page_manager().budget_used() <= 32);
+        assert!(SMALL_HEAP.page_view().budget_used() <= 32);
         // SAFETY: nonzero size.
         assert!(unsafe { SMALL_HEAP.alloc(large) }.is_null());
         for &p in &blocks {

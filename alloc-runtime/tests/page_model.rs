@@ -81,7 +81,7 @@ fn check(pm: &PageManager<'_>, model: &[Model]) -> Result<(), TestCaseError> {
 #[allow(clippy::needless_range_loop)] // page indices name pages in the manager and the model
 fn run(ops: Vec<Op>, min_pages: usize, max_pages: usize) -> Result<(), TestCaseError> {
     let memory = Memory::scratch(2048);
-    let pm = Box::new(PageManager::new(memory, min_pages, max_pages, 4));
+    let mut pm = Box::new(PageManager::new(memory, min_pages, max_pages, 4));
     let mut model = vec![Model::NotOurs; 65_536];
     let mut runs: Vec<(usize, usize)> = Vec::new();
     for op in ops {
@@ -89,8 +89,7 @@ fn run(ops: Vec<Op>, min_pages: usize, max_pages: usize) -> Result<(), TestCaseE
         let tables_before = pm.metadata_pages();
         match op {
             Op::Map { pages, zeroed } => {
-                // SAFETY: this test is the manager's only user.
-                match unsafe { pm.map(pages, zeroed) } {
+                match pm.map(pages, zeroed) {
                     Ok(run) => {
                         // Pages grown by this call became ours (or someone else's, on wasm
                         // where tests share one memory).
@@ -137,8 +136,7 @@ fn run(ops: Vec<Op>, min_pages: usize, max_pages: usize) -> Result<(), TestCaseE
                 }
             }
             Op::Unmap { offset, pages } => {
-                // SAFETY: as above; the pages unmapped are dropped from `runs`.
-                let released = unsafe { pm.unmap(offset, pages) };
+                let released = pm.unmap(offset, pages);
                 let mut expect = 0;
                 let tables = pm.metadata_pages();
                 for (page, m) in model.iter_mut().enumerate().skip(offset).take(pages) {
@@ -169,8 +167,7 @@ fn run(ops: Vec<Op>, min_pages: usize, max_pages: usize) -> Result<(), TestCaseE
                 let (start, n) = runs[run % runs.len()];
                 let skip = skip % n;
                 let pages = pages.min(n - skip);
-                // SAFETY: as above.
-                let released = unsafe { pm.unmap(start + skip, pages) };
+                let released = pm.unmap(start + skip, pages);
                 prop_assert_eq!(released, pages);
                 model[start + skip..start + skip + pages].fill(Model::FreeDirty);
                 runs.retain(|&(s, _)| s != start);
@@ -210,41 +207,33 @@ proptest! {
 #[test]
 fn fresh_pages_are_never_cleared_and_dirty_ones_are() {
     let memory = Memory::scratch(256);
-    let pm = Box::new(PageManager::new(memory, 0, 64, 8));
-    // SAFETY: single user.
-    let a = unsafe { pm.map(8, true) }.unwrap();
+    let mut pm = Box::new(PageManager::new(memory, 0, 64, 8));
+    let a = pm.map(8, true).unwrap();
     assert!(a.zero);
     assert_eq!(pm.counts().free_zeroed, 0);
     page_bytes(&pm, a.start + 3)[100] = 7;
-    // SAFETY: single user.
-    unsafe { pm.unmap(a.start, 8) };
+    pm.unmap(a.start, 8);
     assert_eq!(pm.counts().free_dirty, 8);
-    // SAFETY: single user.
-    let b = unsafe { pm.map(8, false) }.unwrap();
+    let b = pm.map(8, false).unwrap();
     assert_eq!(b.start, a.start);
     assert!(!b.zero, "recycled pages are reported dirty");
     assert_eq!(page_bytes(&pm, b.start + 3)[100], 7, "a non-zeroed map must not memset");
-    // SAFETY: single user.
-    unsafe { pm.unmap(b.start, 8) };
-    // SAFETY: single user.
-    let c = unsafe { pm.map(8, true) }.unwrap();
+    pm.unmap(b.start, 8);
+    let c = pm.map(8, true).unwrap();
     assert!(page_bytes(&pm, c.start + 3).iter().all(|&w| w == 0));
 }
 
 #[test]
 fn foreign_grows_are_external_and_skipped() {
     let memory = Memory::scratch(256);
-    let pm = Box::new(PageManager::new(memory, 0, 64, 1));
-    // SAFETY: single user.
-    let a = unsafe { pm.map(2, false) }.unwrap();
+    let mut pm = Box::new(PageManager::new(memory, 0, 64, 1));
+    let a = pm.map(2, false).unwrap();
     let foreign = memory.grow(3).unwrap();
-    // SAFETY: single user.
-    let b = unsafe { pm.map(2, false) }.unwrap();
+    let b = pm.map(2, false).unwrap();
     assert_eq!(pm.state(foreign), PageState::External);
     assert!(b.start >= foreign + 3, "never hands out pages grown by someone else");
     // Unmapping the foreign range is ignored.
-    // SAFETY: single user.
-    assert_eq!(unsafe { pm.unmap(foreign, 3) }, 0);
+    assert_eq!(pm.unmap(foreign, 3), 0);
     assert_eq!(pm.state(foreign + 1), PageState::External);
     let _ = a;
 }
@@ -252,23 +241,20 @@ fn foreign_grows_are_external_and_skipped() {
 #[test]
 fn budget_and_bad_sizes_fail_cleanly() {
     let memory = Memory::scratch(256);
-    let pm = Box::new(PageManager::new(memory, 4, 10, 16));
-    // SAFETY: single user.
-    unsafe {
-        assert_eq!(pm.map(0, false), Err(MapError::BadSize));
-        assert_eq!(pm.map(11, false), Err(MapError::OverBudget));
-        // The manager's own tables are outside the budget.
-        let meta = pm.metadata_pages().len();
-        assert!((1..=4).contains(&meta), "{meta} pages of tables");
-        let a = pm.map(10, false).unwrap();
-        assert_eq!(pm.map(1, false), Err(MapError::OverBudget));
-        pm.unmap(a.start + 2, 3);
-        assert_eq!(pm.map(3, false).unwrap().start, a.start + 2, "coalesced hole is reused");
-        // Unmapping the tables' pages is ignored.
-        let tables = pm.metadata_pages();
-        assert_eq!(pm.unmap(tables.start, tables.len()), 0);
-        assert_eq!(pm.state(tables.start), PageState::InUse);
-    }
+    let mut pm = Box::new(PageManager::new(memory, 4, 10, 16));
+    assert_eq!(pm.map(0, false), Err(MapError::BadSize));
+    assert_eq!(pm.map(11, false), Err(MapError::OverBudget));
+    // The manager's own tables are outside the budget.
+    let meta = pm.metadata_pages().len();
+    assert!((1..=4).contains(&meta), "{meta} pages of tables");
+    let a = pm.map(10, false).unwrap();
+    assert_eq!(pm.map(1, false), Err(MapError::OverBudget));
+    pm.unmap(a.start + 2, 3);
+    assert_eq!(pm.map(3, false).unwrap().start, a.start + 2, "coalesced hole is reused");
+    // Unmapping the tables' pages is ignored.
+    let tables = pm.metadata_pages();
+    assert_eq!(pm.unmap(tables.start, tables.len()), 0);
+    assert_eq!(pm.state(tables.start), PageState::InUse);
     assert_eq!(pm.budget_used(), 10);
     assert_eq!(pm.owned_pages(), 10 + pm.metadata_pages().len());
 }
@@ -276,15 +262,12 @@ fn budget_and_bad_sizes_fail_cleanly() {
 #[test]
 fn memory_limit_is_out_of_memory() {
     let memory = Memory::scratch(16);
-    let pm = Box::new(PageManager::new(memory, 0, 1000, 4));
-    // SAFETY: single user.
-    unsafe {
-        assert!(pm.map(1, false).is_ok());
-        // Free pages at the top, plus what the memory can still grow.
-        let room = pm.counts().free_zeroed + memory.room();
-        assert_eq!(pm.map(room + 1, false), Err(MapError::OutOfMemory));
-        assert!(pm.map(room, false).is_ok(), "a failed grow leaves the manager usable");
-    }
+    let mut pm = Box::new(PageManager::new(memory, 0, 1000, 4));
+    assert!(pm.map(1, false).is_ok());
+    // Free pages at the top, plus what the memory can still grow.
+    let room = pm.counts().free_zeroed + memory.room();
+    assert_eq!(pm.map(room + 1, false), Err(MapError::OutOfMemory));
+    assert!(pm.map(room, false).is_ok(), "a failed grow leaves the manager usable");
 }
 
 #[test]
@@ -297,9 +280,6 @@ fn memories_never_claim_more_than_the_address_space() {
 #[test]
 fn memory_limit_before_the_tables_is_out_of_memory() {
     let memory = Memory::scratch(1);
-    let pm = Box::new(PageManager::new(memory, 0, 1000, 4));
-    // SAFETY: single user.
-    unsafe {
-        assert_eq!(pm.map(1, false), Err(MapError::OutOfMemory));
-    }
+    let mut pm = Box::new(PageManager::new(memory, 0, 1000, 4));
+    assert_eq!(pm.map(1, false), Err(MapError::OutOfMemory));
 }

@@ -78,9 +78,8 @@ mod wh {
         /// Pages the manager's own tables take from its budget (`metadata_pages`), learnt
         /// from a small probe manager.
         pub fn table_pages() -> usize {
-            let probe = PageManager::new(Memory::scratch(256), 1, 256, 1);
-            // SAFETY: the probe is ours alone; its one page is never used.
-            unsafe { probe.map(1, false) }.map_or(0, |_| probe.metadata_pages().len())
+            let mut probe = PageManager::new(Memory::scratch(256), 1, 256, 1);
+            probe.map(1, false).map_or(0, |_| probe.metadata_pages().len())
         }
 
         /// A manager with exactly `pages` pages to hand out, like the baseline: its budget is
@@ -97,13 +96,11 @@ mod wh {
             "wasm-heap page::PageManager"
         }
         fn map(&mut self, n: usize) -> Option<usize> {
-            // SAFETY: `&mut self`: calls on this manager are serialized.
-            let r = unsafe { self.pm.map(n, false) }.ok()?;
+            let r = self.pm.map(n, false).ok()?;
             Some(r.start)
         }
         fn unmap(&mut self, start: usize, n: usize) {
-            // SAFETY: serialized by `&mut self`; the run came from `map` and is not used.
-            unsafe { self.pm.unmap(start, n) };
+            self.pm.unmap(start, n);
         }
     }
 }
