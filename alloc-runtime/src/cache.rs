@@ -406,7 +406,11 @@ mod binding {
 
     /// Binds `cache` to the heap `key` for the current thread, and makes sure thread exit
     /// will orphan it. (Setting the exit hook never allocates, so never re-enters a heap.)
-    pub fn attach(key: usize, cache: &'static ThreadCache) {
+    ///
+    /// # Safety
+    /// `cache` is owned by the current thread (made or adopted for it, `owner` says so) and
+    /// bound to no other thread; it belongs to the heap `key`.
+    pub unsafe fn attach(key: usize, cache: &'static ThreadCache) {
         CACHES.with(|slots| {
             if let Some(slot) = slots.iter().find(|s| s.get().0 == 0) {
                 slot.set((key, cache));
@@ -446,7 +450,9 @@ mod binding {
         false
     }
 
-    pub fn attach(_key: usize, _cache: &'static ThreadCache) {}
+    /// # Safety
+    /// As for the `std` version.
+    pub unsafe fn attach(_key: usize, _cache: &'static ThreadCache) {}
 
     pub fn release_all() {}
 }

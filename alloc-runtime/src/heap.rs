@@ -323,7 +323,9 @@ impl<L: RawLock, C: ConfigSource> Heap<L, C> {
                 cache
             }
         };
-        cache::attach(self.key(), cache);
+        // SAFETY: the cache was just made for this thread or adopted by it (the CAS on its
+        // owner), so no other thread has it; it is one of this heap's.
+        unsafe { cache::attach(self.key(), cache) };
         Some(cache)
     }
 
