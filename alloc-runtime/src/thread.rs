@@ -7,7 +7,9 @@
 
 #[cfg(feature = "std")]
 use core::cell::Cell;
-use core::sync::atomic::{AtomicU32, Ordering};
+use core::sync::atomic::AtomicU32;
+#[cfg(feature = "std")]
+use core::sync::atomic::Ordering;
 
 use crate::platform::THREADS_MAY_BLOCK_BY_DEFAULT;
 
