@@ -2,8 +2,12 @@
 //! handed out in order, zeroed, never given back, failing past a maximum), and Linux futexes.
 //! This is what lets tests, loom, miri and benchmarks run on the host.
 
-use core::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
+use core::ptr::{self, NonNull};
+use core::sync::atomic::{AtomicPtr, AtomicU32, AtomicUsize, Ordering};
 use wasm_heap_config::{ADDRESS_SPACE_PAGES, PAGE_SIZE};
+
+/// MAP_NORESERVE: pages cost nothing until written, like wasm memory before it grows.
+const MAP_FLAGS: libc::c_int = libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_NORESERVE;
 
 /// Threads on the host may always block.
 pub const THREADS_MAY_BLOCK_BY_DEFAULT: bool = true;
@@ -20,12 +24,15 @@ pub const fn thread_locals_ready() -> bool {
 /// A linear memory: `max_pages` of 64 KiB, grown in order from the bottom like `memory.grow`.
 #[derive(Debug)]
 pub struct Memory {
-    /// Address of page 0, or 0 until the region is reserved on first use.
-    base: AtomicUsize,
+    /// Page 0: null until the region is reserved on first use, [`FAILED`] if that failed.
+    base: AtomicPtr<u8>,
     /// Pages grown so far.
     size: AtomicUsize,
     max_pages: usize,
 }
+
+/// The address `base` holds when the reservation failed (a real base is page-aligned).
+const FAILED: usize = 1;
 
 static GLOBAL: Memory = Memory::new(ADDRESS_SPACE_PAGES);
 
@@ -35,7 +42,7 @@ impl Memory {
     pub const fn new(max_pages: usize) -> Self {
         let max_pages =
             if max_pages > ADDRESS_SPACE_PAGES { ADDRESS_SPACE_PAGES } else { max_pages };
-        Self { base: AtomicUsize::new(0), size: AtomicUsize::new(0), max_pages }
+        Self { base: AtomicPtr::new(ptr::null_mut()), size: AtomicUsize::new(0), max_pages }
     }
 
     /// The process's memory, the one every heap shares (on wasm, the linear memory).
@@ -52,46 +59,60 @@ impl Memory {
             extern crate std;
             std::boxed::Box::leak(std::boxed::Box::new(Memory::new(max_pages)))
         };
-        memory.base();
+        memory.region();
         memory
     }
 
-    /// The address of page 0.
+    /// The address of page 0, or 0 if the address range could not be reserved: such a
+    /// memory never grows, so none of its pages has an address.
     #[inline]
     pub fn base(&self) -> usize {
+        self.region().map_or(0, |base| base.as_ptr() as usize)
+    }
+
+    /// Page 0, reserving the region on first use; `None` if the reservation failed.
+    #[inline]
+    fn region(&self) -> Option<NonNull<u8>> {
         let base = self.base.load(Ordering::Acquire);
-        if base != 0 { base } else { self.reserve() }
+        // One comparison on the common path: unreserved (0) and failed both go cold.
+        if base.addr() > FAILED { NonNull::new(base) } else { self.reserve() }
     }
 
     #[cold]
-    fn reserve(&self) -> usize {
+    fn reserve(&self) -> Option<NonNull<u8>> {
+        let base = self.base.load(Ordering::Acquire);
+        if !base.is_null() {
+            return NonNull::new(base).filter(|b| b.addr().get() != FAILED);
+        }
+        // One page more than the maximum, to align page 0 to 64 KiB.
         let bytes = (self.max_pages + 1) * PAGE_SIZE;
         // SAFETY: an anonymous private mapping at an address of the kernel's choosing touches
-        // no existing memory. MAP_NORESERVE: pages cost nothing until written, like wasm
-        // memory before it grows.
+        // no existing memory.
         let raw = unsafe {
-            libc::mmap(
-                core::ptr::null_mut(),
-                bytes,
-                libc::PROT_READ | libc::PROT_WRITE,
-                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_NORESERVE,
-                -1,
-                0,
-            )
+            libc::mmap(ptr::null_mut(), bytes, libc::PROT_READ | libc::PROT_WRITE, MAP_FLAGS, -1, 0)
         };
-        if raw == libc::MAP_FAILED {
-            // Nothing to hand out: behave as a memory that can never grow.
-            return usize::MAX - bytes;
-        }
-        let aligned = (raw as usize).next_multiple_of(PAGE_SIZE);
-        match self.base.compare_exchange(0, aligned, Ordering::AcqRel, Ordering::Acquire) {
-            Ok(_) => aligned,
+        // A failed reservation is final: the memory stays empty and every grow fails.
+        let mine = if raw == libc::MAP_FAILED {
+            ptr::without_provenance_mut(FAILED)
+        } else {
+            raw.cast::<u8>().map_addr(|a| a.next_multiple_of(PAGE_SIZE))
+        };
+        let base = match self.base.compare_exchange(
+            ptr::null_mut(),
+            mine,
+            Ordering::AcqRel,
+            Ordering::Acquire,
+        ) {
+            Ok(_) => mine,
             Err(winner) => {
-                // SAFETY: `raw` is the mapping made above, which nobody else has seen.
-                unsafe { libc::munmap(raw, bytes) };
+                if raw != libc::MAP_FAILED {
+                    // SAFETY: `raw` is the mapping made above, which nobody else has seen.
+                    unsafe { libc::munmap(raw, bytes) };
+                }
                 winner
             }
-        }
+        };
+        NonNull::new(base).filter(|b| b.addr().get() != FAILED)
     }
 
     /// Pages grown so far.
@@ -100,15 +121,19 @@ impl Memory {
         self.size.load(Ordering::Acquire)
     }
 
-    /// Pages this memory can still grow by.
+    /// Pages this memory can still grow by (none if its reservation failed).
     pub fn room(&self) -> usize {
+        if self.region().is_none() {
+            return 0;
+        }
         self.max_pages - self.size()
     }
 
-    /// Grows by `delta` pages; returns the old size in pages, or `None` past the maximum,
-    /// exactly as `memory.grow` does. The new pages read zero.
+    /// Grows by `delta` pages; returns the old size in pages, or `None` past the maximum
+    /// (or if the address range could not be reserved), exactly as `memory.grow` does. The
+    /// new pages read zero.
     pub fn grow(&self, delta: usize) -> Option<usize> {
-        self.base();
+        self.region()?;
         let mut old = self.size.load(Ordering::Relaxed);
         loop {
             let new = old.checked_add(delta).filter(|&n| n <= self.max_pages)?;
