@@ -111,7 +111,7 @@ fn scratch_limits(c: &mut Checks) {
         // The grown pages are really there: write the last byte of the last one.
         let last = m.base() + (old + 16) * wasm_heap::PAGE_SIZE - 1;
         // SAFETY: inside the 16 pages just grown, which nobody else uses.
-        unsafe { (last as *mut u8).write(1) };
+        unsafe { m.pointer(last).write(1) };
         c.check(true, "its last page is writable");
     }
 }

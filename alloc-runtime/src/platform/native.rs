@@ -65,9 +65,26 @@ impl Memory {
 
     /// The address of page 0, or 0 if the address range could not be reserved: such a
     /// memory never grows, so none of its pages has an address.
+    ///
+    /// The mapping's provenance is exposed, so an address computed from this one may be
+    /// cast to a pointer; [`pointer`](Self::pointer) does without the cast.
     #[inline]
     pub fn base(&self) -> usize {
-        self.region().map_or(0, |base| base.as_ptr() as usize)
+        self.region().map_or(0, |base| base.as_ptr().expose_provenance())
+    }
+
+    /// A pointer to `addr`, an address inside this memory's grown pages (from [`base`]
+    /// plus an offset), derived from the mapping's own pointer rather than cast from the
+    /// integer, so it satisfies strict provenance (Miri). On wasm the linear memory is
+    /// addressed by plain integers and this is `addr as *mut u8`.
+    ///
+    /// [`base`]: Self::base
+    #[inline]
+    pub fn pointer(&self, addr: usize) -> *mut u8 {
+        match self.region() {
+            Some(base) => base.as_ptr().with_addr(addr),
+            None => ptr::without_provenance_mut(addr),
+        }
     }
 
     /// Page 0, reserving the region on first use; `None` if the reservation failed.

@@ -77,6 +77,13 @@ impl Memory {
         0
     }
 
+    /// A pointer to `addr`. Linear memory is addressed by plain integers, so this is the
+    /// cast; on hosts it derives the pointer from the mapping's (see the native version).
+    #[inline]
+    pub fn pointer(&self, addr: usize) -> *mut u8 {
+        addr as *mut u8
+    }
+
     /// Pages in the memory now.
     #[inline]
     pub fn size(&self) -> usize {
