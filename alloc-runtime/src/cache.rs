@@ -23,6 +23,12 @@ use crate::span::Block;
 /// Low pointer bit marking a cached block known to read zero (blocks are 8-aligned).
 const ZERO_TAG: usize = 1;
 
+/// `block` with [`ZERO_TAG`] set if `zero`.
+#[inline]
+fn tagged(block: *mut u8, zero: bool) -> *mut u8 {
+    block.map_addr(|a| a | zero as usize)
+}
+
 /// One class's free blocks in one thread's cache.
 #[derive(Debug)]
 pub struct Magazine {
@@ -32,7 +38,8 @@ pub struct Magazine {
     len: Cell<u32>,
     /// `len` as of the owner's last [`ThreadCache::publish`], for other threads' stats.
     published_len: AtomicU32,
-    items: UnsafeCell<[usize; MAX_CACHE_BLOCKS as usize]>,
+    /// Block pointers, the low bit set on those known to read zero ([`ZERO_TAG`]).
+    items: UnsafeCell<[*mut u8; MAX_CACHE_BLOCKS as usize]>,
 }
 
 /// A thread's cache for one heap. Lives in a page the heap maps for it; never freed.
@@ -116,8 +123,8 @@ impl ThreadCache {
         let item = unsafe { *(*mag.items.get()).get_unchecked(len as usize) };
         // SAFETY: cached items are non-null block addresses.
         Some((
-            unsafe { NonNull::new_unchecked((item & !ZERO_TAG) as *mut u8) },
-            item & ZERO_TAG != 0,
+            unsafe { NonNull::new_unchecked(item.map_addr(|a| a & !ZERO_TAG)) },
+            item.addr() & ZERO_TAG != 0,
         ))
     }
 
@@ -137,7 +144,7 @@ impl ThreadCache {
         debug_assert!(capacity <= MAX_CACHE_BLOCKS);
         // SAFETY: only the attached thread touches items; `len < capacity <= MAX`.
         unsafe {
-            *(*mag.items.get()).get_unchecked_mut(len as usize) = block as usize | zero as usize
+            *(*mag.items.get()).get_unchecked_mut(len as usize) = tagged(block, zero)
         };
         mag.len.set(len + 1);
         true
@@ -155,7 +162,7 @@ impl ThreadCache {
         // SAFETY: only the attached thread touches items.
         let items = unsafe { &mut *mag.items.get() };
         for (item, block) in items.iter_mut().zip(blocks.iter().rev()) {
-            *item = block.ptr.as_ptr() as usize | block.zero as usize;
+            *item = tagged(block.ptr.as_ptr(), block.zero);
         }
         mag.len.set(blocks.len() as u32);
     }
@@ -175,7 +182,7 @@ impl ThreadCache {
         // SAFETY: only the attached thread touches items.
         let items = unsafe { &mut *mag.items.get() };
         for &item in &items[..n as usize] {
-            f((item & !ZERO_TAG) as *mut u8);
+            f(item.map_addr(|a| a & !ZERO_TAG));
         }
         items.copy_within(n as usize..len as usize, 0);
         mag.len.set(len - n);

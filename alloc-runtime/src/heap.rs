@@ -314,7 +314,7 @@ impl<L: RawLock, C: ConfigSource> Heap<L, C> {
             Some(c) => c,
             None => {
                 let run = self.lock_and_collect().spans.map_metadata(ThreadCache::PAGES).ok()?;
-                let at = self.pages.address(run.start) as *mut ThreadCache;
+                let at = self.pages.memory().pointer(self.pages.address(run.start)).cast::<ThreadCache>();
                 // SAFETY: a fresh page run of ours, page-aligned, big enough (asserted in
                 // `cache`), used for nothing else, ever.
                 let cache = unsafe { ThreadCache::init(at, owner) };
@@ -447,7 +447,7 @@ impl<L: RawLock, C: ConfigSource> Heap<L, C> {
         drop(locked);
         self.note_out(&self.large_bytes, n * PAGE_SIZE);
         self.uncached_requested.fetch_add(layout.size(), Relaxed);
-        aligned as *mut u8
+        self.pages.memory().pointer(aligned)
     }
 
     /// Frees a block of `layout`.

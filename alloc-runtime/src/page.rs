@@ -203,7 +203,7 @@ impl<'m> PageManager<'m> {
         // SAFETY: just grown, so these pages are ours alone, page-aligned, and read zero,
         // which is a valid empty `Tables` (atomics only). They are never given back (`unmap`
         // skips them) and the memory never shrinks, so they live as long as `'m`.
-        let t: &'m Tables = unsafe { &*(self.address(start) as *const Tables) };
+        let t: &'m Tables = unsafe { &*self.memory.pointer(self.address(start)).cast::<Tables>() };
         self.tables = Some(t);
         self.tables_start = start;
         // The tables' own pages: ours and in use (grown, then taken, like any others).
@@ -561,7 +561,7 @@ fn zero_pages(memory: &Memory, w: usize, mut bits: u64) {
         // SAFETY: these pages were grown by the manager (owned), were free until this
         // instant, and now belong to the caller of `map` alone, which has not seen them
         // yet: nothing else reads or writes them. They lie inside the grown memory.
-        unsafe { core::ptr::write_bytes(addr as *mut u8, 0, len * PAGE_SIZE) };
+        unsafe { core::ptr::write_bytes(memory.pointer(addr), 0, len * PAGE_SIZE) };
         bits &= !(run_mask(len) << first);
     }
 }

@@ -151,7 +151,7 @@ impl<'m> Spans<'m> {
     }
 
     fn directory(&self) -> *mut u16 {
-        self.directory as *mut u16
+        self.pages.memory().pointer(self.directory).cast()
     }
 
     /// The record of span `id`.
@@ -164,8 +164,8 @@ impl<'m> Spans<'m> {
         // SAFETY: per the contract, entry `i / RECORDS_PER_PAGE` of the directory (a page of
         // ours holding MAX_META_PAGES entries) was written when the record's page was mapped.
         let page = unsafe { *self.directory().add(i / RECORDS_PER_PAGE) } as usize;
-        (self.pages.address(page) + (i % RECORDS_PER_PAGE) * core::mem::size_of::<Span>())
-            as *mut Span
+        let addr = self.pages.address(page) + (i % RECORDS_PER_PAGE) * size_of::<Span>();
+        self.pages.memory().pointer(addr).cast()
     }
 
     /// Span `id`'s record, exclusively.
@@ -217,7 +217,7 @@ impl<'m> Spans<'m> {
             let base = page_address(memory, span.start_page);
             while taken < out.len() && span.available > 0 {
                 let (index, zero) = span.take_one();
-                let ptr = (base + index * span.block_size as usize) as *mut u8;
+                let ptr = memory.pointer(base + index * span.block_size as usize);
                 // SAFETY: span addresses are inside the memory, never null.
                 out[taken] = Block { ptr: unsafe { NonNull::new_unchecked(ptr) }, zero };
                 taken += 1;
