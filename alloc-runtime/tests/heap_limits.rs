@@ -191,3 +191,58 @@ fn zeroed_large_runs_skip_fresh_pages() {
     // SAFETY: allocated above.
     unsafe { HEAP.dealloc(q, layout) };
 }
+
+/// Frees a page-aligned small block (the first block of a span) as if it were a page run:
+/// the span's page must stay in use and its blocks must never be handed out twice. Checked
+/// mode reports it; unchecked mode ignores it (only a page run can be released as one).
+fn large_free_of_a_span_page_is_refused(heap: &Heap<Adaptive>, checked: bool) {
+    let small = Layout::from_size_align(64, 8).unwrap();
+    let mut live: Vec<*mut u8> = Vec::new();
+    let aligned = loop {
+        // SAFETY: nonzero size.
+        let p = unsafe { heap.alloc(small) };
+        assert!(!p.is_null());
+        // SAFETY: 64 live bytes.
+        unsafe { p.write_bytes(0x77, 64) };
+        live.push(p);
+        if p as usize % wasm_heap::PAGE_SIZE == 0 {
+            break p;
+        }
+        assert!(live.len() < 10_000, "no span started on a page boundary");
+    };
+    let before = heap.stats();
+    let page = Layout::from_size_align(wasm_heap::PAGE_SIZE, 8).unwrap();
+    // SAFETY: deliberately invalid (a block of a span, freed as a page run); the heap must
+    // refuse it before touching anything.
+    unsafe { heap.dealloc(aligned, page) };
+    let after = heap.stats();
+    assert_eq!(after.pages_in_use, before.pages_in_use, "a span page was released");
+    assert_eq!(after.invalid_frees, before.invalid_frees + checked as u64);
+    if checked {
+        assert_eq!(heap.last_invalid_free().unwrap().error, FreeError::NotOurs);
+    }
+    // Allocate more than a span's worth: the span's live blocks never come back.
+    let more: Vec<*mut u8> = (0..3000)
+        // SAFETY: nonzero size.
+        .map(|_| unsafe { heap.alloc(small) })
+        .collect();
+    for &p in &more {
+        assert!(!p.is_null() && !live.contains(&p), "a live block was handed out again");
+    }
+    for &p in &live {
+        // SAFETY: live 64-byte blocks, written above.
+        assert!(unsafe { std::slice::from_raw_parts(p, 64) }.iter().all(|&b| b == 0x77));
+    }
+    for p in live.into_iter().chain(more) {
+        // SAFETY: allocated above with `small`.
+        unsafe { heap.dealloc(p, small) };
+    }
+}
+
+#[test]
+fn only_page_runs_are_released_as_page_runs() {
+    static UNCHECKED: HeapConfig = HeapConfig::DEFAULT.with_cache_blocks(0);
+    static UNCHECKED_HEAP: Heap<Adaptive> = Heap::new(&UNCHECKED);
+    large_free_of_a_span_page_is_refused(&UNCHECKED_HEAP, false);
+    large_free_of_a_span_page_is_refused(&CHECKED_HEAP, true);
+}
