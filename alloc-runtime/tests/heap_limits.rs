@@ -205,7 +205,7 @@ fn large_free_of_a_span_page_is_refused(heap: &Heap<Adaptive>, checked: bool) {
         // SAFETY: 64 live bytes.
         unsafe { p.write_bytes(0x77, 64) };
         live.push(p);
-        if p as usize % wasm_heap::PAGE_SIZE == 0 {
+        if (p as usize).is_multiple_of(wasm_heap::PAGE_SIZE) {
             break p;
         }
         assert!(live.len() < 10_000, "no span started on a page boundary");
