@@ -18,21 +18,30 @@
 #[cfg(any(feature = "std", test, loom))]
 extern crate std;
 
+// Internals: public (and hidden) only for this crate's tests, benchmarks and fuzzers; not a
+// stable API.
 #[cfg(not(loom))]
+#[doc(hidden)]
 pub mod cache;
 #[cfg(not(loom))]
-pub mod heap;
+mod config;
+#[cfg(not(loom))]
+mod heap;
 pub mod lock;
 #[cfg(not(loom))]
+#[doc(hidden)]
 pub mod page;
+#[doc(hidden)]
 pub mod platform;
+#[doc(hidden)]
 pub mod remote;
 #[cfg(not(loom))]
 pub mod size_class;
 #[cfg(not(loom))]
+#[doc(hidden)]
 pub mod span;
 #[cfg(not(loom))]
-pub mod stats;
+mod stats;
 mod sync;
 // Under `--cfg loom` only what loom checks is built: the locks and the remote-free list (the
 // heap needs `const` lock initializers, which loom's atomics lack). `thread` still names the
@@ -44,11 +53,15 @@ mod cache {
 pub mod thread;
 
 #[cfg(not(loom))]
-pub use heap::{ConfigSource, Dynamic, Heap, HeapConfig};
+pub use config::{ConfigSource, Dynamic, HeapConfig};
+#[cfg(not(loom))]
+pub use heap::{Heap, InvalidFree};
 #[cfg(not(loom))]
 pub use page::PageState;
 #[cfg(not(loom))]
-pub use stats::Stats;
+pub use span::FreeError;
+#[cfg(not(loom))]
+pub use stats::{ClassStats, Stats};
 pub use wasm_heap_config::{LockKind, PAGE_SIZE};
 #[cfg(feature = "macros")]
 pub use wasm_heap_macros::wasm_heap;

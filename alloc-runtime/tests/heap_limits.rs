@@ -4,8 +4,8 @@
 
 use std::alloc::{GlobalAlloc, Layout};
 
+use wasm_heap::FreeError;
 use wasm_heap::lock::Adaptive;
-use wasm_heap::span::FreeError;
 use wasm_heap::{Heap, HeapConfig};
 
 static SMALL: HeapConfig = HeapConfig::new(wasm_heap::size_class::DEFAULT_CLASSES, 0, 32);
