@@ -143,9 +143,7 @@ impl ThreadCache {
         }
         debug_assert!(capacity <= MAX_CACHE_BLOCKS);
         // SAFETY: only the attached thread touches items; `len < capacity <= MAX`.
-        unsafe {
-            *(*mag.items.get()).get_unchecked_mut(len as usize) = tagged(block, zero)
-        };
+        unsafe { *(*mag.items.get()).get_unchecked_mut(len as usize) = tagged(block, zero) };
         mag.len.set(len + 1);
         true
     }
@@ -317,7 +315,12 @@ impl Registry {
         loop {
             // Relaxed: the Release below publishes it with the rest of the cache.
             cache.next.store(head, Relaxed);
-            match self.head.compare_exchange_weak(head, ptr::from_ref(cache).cast_mut(), Release, Relaxed) {
+            match self.head.compare_exchange_weak(
+                head,
+                ptr::from_ref(cache).cast_mut(),
+                Release,
+                Relaxed,
+            ) {
                 Ok(_) => return,
                 Err(now) => head = now,
             }

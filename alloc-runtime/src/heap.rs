@@ -14,164 +14,28 @@
 use core::alloc::{GlobalAlloc, Layout};
 use core::marker::PhantomData;
 use core::ptr::{self, NonNull};
-use core::sync::atomic::{AtomicU64, AtomicUsize, Ordering::Relaxed};
+use core::sync::atomic::Ordering::Relaxed;
 
-use wasm_heap_config::{
-    DEFAULT_CACHE_BLOCKS, DEFAULT_CLASSES, DEFAULT_GROW_CHUNK, DEFAULT_MAX_PAGES,
-    DEFAULT_MIN_PAGES, MAX_CACHE_BLOCKS, MAX_CLASSES, PAGE_SIZE, validate_pages,
-};
+use wasm_heap_config::{MAX_CACHE_BLOCKS, MAX_CLASSES};
 
 use crate::cache::{self, Registry, ThreadCache};
-use crate::lock::{Mutex, MutexGuard, RawLock};
-use crate::page::{PageManager, PageState, PageView};
+use crate::config::{ConfigSource, Dynamic, HeapConfig};
+use crate::lock::{LockReport, Mutex, RawLock};
+use crate::page::{PageManager, PageView};
 use crate::platform::Memory;
 use crate::remote::{self, RemoteFreeList};
-use crate::size_class::ClassTable;
-use crate::span::{Block, FreeError, Spans};
-use crate::stats::{ClassStats, Stats};
+use crate::span::{Block, Spans};
 use crate::thread;
 
-/// A heap's configuration, computed at compile time (by `#[wasm_heap]` or by hand).
-#[derive(Clone, Copy, Debug)]
-pub struct HeapConfig {
-    classes: ClassTable,
-    min_pages: u32,
-    max_pages: u32,
-    grow_chunk: u32,
-    cache_blocks: u32,
-    checked: bool,
-}
+mod central;
+mod checked;
+mod counters;
+mod large;
+mod report;
 
-impl HeapConfig {
-    /// The default classes, no pages reserved, the whole address space as budget, caches of
-    /// 32 blocks per class, unchecked.
-    pub const DEFAULT: HeapConfig =
-        HeapConfig::new(DEFAULT_CLASSES, DEFAULT_MIN_PAGES, DEFAULT_MAX_PAGES);
-
-    /// A configuration with these classes and page budget. Invalid input fails constant
-    /// evaluation with the same message `#[wasm_heap]` gives.
-    pub const fn new(classes: &[u32], min_pages: u32, max_pages: u32) -> Self {
-        if let Err(e) = validate_pages(min_pages as u64, max_pages as u64) {
-            panic!("{}", e.message());
-        }
-        Self {
-            classes: ClassTable::build_or_panic(classes),
-            min_pages,
-            max_pages,
-            grow_chunk: DEFAULT_GROW_CHUNK,
-            cache_blocks: DEFAULT_CACHE_BLOCKS,
-            checked: false,
-        }
-    }
-
-    /// Blocks each per-thread cache keeps per class (0 turns the caches off).
-    pub const fn with_cache_blocks(mut self, blocks: u32) -> Self {
-        assert!(blocks <= MAX_CACHE_BLOCKS, "at most 64 cached blocks per class");
-        self.cache_blocks = blocks;
-        self
-    }
-
-    /// Checked mode: every free is validated under the lock (foreign pointers, double
-    /// frees and misaligned pointers are counted and reported, never acted on).
-    pub const fn with_checked(mut self, checked: bool) -> Self {
-        self.checked = checked;
-        self
-    }
-
-    /// Pages grown at once at the least.
-    pub const fn with_grow_chunk(mut self, pages: u32) -> Self {
-        self.grow_chunk = pages;
-        self
-    }
-
-    /// The class table.
-    pub const fn classes(&self) -> &ClassTable {
-        &self.classes
-    }
-
-    /// The page budget, `(min, max)`.
-    pub const fn pages(&self) -> (u32, u32) {
-        (self.min_pages, self.max_pages)
-    }
-
-    /// Blocks per class per thread cache.
-    pub const fn cache_blocks(&self) -> u32 {
-        self.cache_blocks
-    }
-
-    /// Whether frees are checked.
-    pub const fn checked(&self) -> bool {
-        self.checked
-    }
-}
-
-/// Where a [`Heap`]'s configuration comes from: the value given to [`Heap::new`], read at run
-/// time ([`Dynamic`]), or a constant the compiler folds into the code, which is what
-/// `#[wasm_heap]` generates (its settings then cost no loads, and branches for features it
-/// turned off, such as checked frees or running without caches, compile away: about 0.7 KB
-/// less wasm code).
-pub trait ConfigSource: 'static {
-    /// The configuration, if it is a compile-time constant.
-    const CONSTANT: Option<&'static HeapConfig>;
-}
-
-/// The configuration [`Heap::new`] was given, read at run time.
-#[derive(Debug)]
-pub enum Dynamic {}
-
-impl ConfigSource for Dynamic {
-    const CONSTANT: Option<&'static HeapConfig> = None;
-}
-
-/// State only the lock holder touches: the spans, which own the page manager.
-#[derive(Debug)]
-struct Central {
-    spans: Spans<'static>,
-    /// The page manager's `changes()` as of the last refresh of the heap's [`PageView`].
-    view_changes: u32,
-}
-
-/// The heap's lock held: the central state, and on release the page view refreshed if the
-/// pages changed (so lock-free readers see every critical section's effect).
-struct Locked<'a, L: RawLock> {
-    guard: MutexGuard<'a, L, Central>,
-    view: &'a PageView<'static>,
-}
-
-impl<L: RawLock> core::ops::Deref for Locked<'_, L> {
-    type Target = Central;
-    #[inline]
-    fn deref(&self) -> &Central {
-        &self.guard
-    }
-}
-
-impl<L: RawLock> core::ops::DerefMut for Locked<'_, L> {
-    #[inline]
-    fn deref_mut(&mut self) -> &mut Central {
-        &mut self.guard
-    }
-}
-
-impl<L: RawLock> Drop for Locked<'_, L> {
-    #[inline]
-    fn drop(&mut self) {
-        let changes = self.guard.spans.pages().changes();
-        if changes != self.guard.view_changes {
-            self.guard.view_changes = changes;
-            self.view.refresh(self.guard.spans.pages());
-        }
-    }
-}
-
-/// An invalid free seen in checked mode.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct InvalidFree {
-    /// The pointer passed to `dealloc`.
-    pub addr: usize,
-    /// What was wrong with it.
-    pub error: FreeError,
-}
+use central::Central;
+use counters::Counters;
+pub use report::InvalidFree;
 
 /// A thread-safe heap over the wasm linear memory (the host's stand-in natively), locked
 /// with `L`, configured by `C` (see [`ConfigSource`]). See the module docs for its paths.
@@ -186,18 +50,7 @@ pub struct Heap<L: RawLock, C: ConfigSource = Dynamic> {
     pages: PageView<'static>,
     remote: RemoteFreeList,
     caches: Registry,
-    /// Bytes of blocks taken out of spans and not yet back (including cached blocks).
-    span_bytes_out: AtomicUsize,
-    /// Bytes of page runs handed out for large requests.
-    large_bytes: AtomicUsize,
-    peak_bytes: AtomicUsize,
-    /// Requested bytes of allocations made without a cache (wrapping).
-    uncached_requested: AtomicUsize,
-    /// Bytes `alloc_zeroed` cleared without a cache.
-    uncached_zeroed: AtomicUsize,
-    invalid_frees: AtomicU64,
-    last_invalid_free: AtomicUsize,
-    last_invalid_kind: AtomicUsize,
+    counters: Counters,
 }
 
 /// Most blocks moved between a magazine and the spans at once.
@@ -239,14 +92,7 @@ impl<L: RawLock, C: ConfigSource> Heap<L, C> {
             pages: PageView::new(Memory::global()),
             remote: RemoteFreeList::new(),
             caches: Registry::new(),
-            span_bytes_out: AtomicUsize::new(0),
-            large_bytes: AtomicUsize::new(0),
-            peak_bytes: AtomicUsize::new(0),
-            uncached_requested: AtomicUsize::new(0),
-            uncached_zeroed: AtomicUsize::new(0),
-            invalid_frees: AtomicU64::new(0),
-            last_invalid_free: AtomicUsize::new(0),
-            last_invalid_kind: AtomicUsize::new(0),
+            counters: Counters::new(),
         }
     }
 
@@ -259,32 +105,10 @@ impl<L: RawLock, C: ConfigSource> Heap<L, C> {
         }
     }
 
-    /// The lock, e.g. to see who holds it when a heap seems stuck.
-    pub fn lock(&self) -> &L {
-        self.central.raw()
-    }
-
-    /// Takes the lock, and first returns every block on the remote-free list to its span
-    /// (pending frees may empty spans whose pages the caller can use).
-    fn lock_and_collect(&self) -> Locked<'_, L> {
-        let mut central = Locked { guard: self.central.lock(), view: &self.pages };
-        let mut bytes = 0;
-        let mut invalid = 0;
-        // SAFETY: the lock makes us the list's only consumer.
-        unsafe {
-            self.remote.take_all(|block| match central.spans.give_block(block) {
-                Ok(size) => bytes += size,
-                Err(_) => invalid += 1,
-            })
-        };
-        if bytes != 0 {
-            self.remote.settle(bytes);
-            self.span_bytes_out.fetch_sub(bytes, Relaxed);
-        }
-        if invalid != 0 {
-            self.invalid_frees.fetch_add(invalid, Relaxed);
-        }
-        central
+    /// The heap's lock, described without touching it: whether it is held and by which
+    /// thread (for a heap that seems stuck), and how often threads waited for it.
+    pub fn lock_report(&self) -> LockReport {
+        crate::lock::describe(self.central.raw())
     }
 
     #[inline]
@@ -314,7 +138,11 @@ impl<L: RawLock, C: ConfigSource> Heap<L, C> {
             Some(c) => c,
             None => {
                 let run = self.lock_and_collect().spans.map_metadata(ThreadCache::PAGES).ok()?;
-                let at = self.pages.memory().pointer(self.pages.address(run.start)).cast::<ThreadCache>();
+                let at = self
+                    .pages
+                    .memory()
+                    .pointer(self.pages.address(run.start))
+                    .cast::<ThreadCache>();
                 // SAFETY: a fresh page run of ours, page-aligned, big enough (asserted in
                 // `cache`), used for nothing else, ever.
                 let cache = unsafe { ThreadCache::init(at, owner) };
@@ -391,20 +219,8 @@ impl<L: RawLock, C: ConfigSource> Heap<L, C> {
     fn take_blocks(&self, class: usize, out: &mut [Block]) -> usize {
         let taken = self.lock_and_collect().spans.take_blocks(class, out).unwrap_or(0);
         let bytes = taken * self.config().classes.block_size(class);
-        self.note_out(&self.span_bytes_out, bytes);
+        self.counters.note_out(&self.counters.span_bytes_out, bytes);
         taken
-    }
-
-    /// Adds `bytes` handed out to `counter` (span blocks or page runs) and updates the peak.
-    /// Never inlined: its `fetch_max` loop would be copied into each of its callers, none of
-    /// them on the cached path.
-    #[inline(never)]
-    fn note_out(&self, counter: &AtomicUsize, bytes: usize) {
-        if bytes != 0 {
-            counter.fetch_add(bytes, Relaxed);
-            let total = self.span_bytes_out.load(Relaxed) + self.large_bytes.load(Relaxed);
-            self.peak_bytes.fetch_max(total, Relaxed);
-        }
     }
 
     fn allocate_uncached(&self, class: usize, layout: Layout, zeroed: bool) -> *mut u8 {
@@ -412,42 +228,14 @@ impl<L: RawLock, C: ConfigSource> Heap<L, C> {
         if self.take_blocks(class, &mut block) == 0 {
             return ptr::null_mut();
         }
-        self.uncached_requested.fetch_add(layout.size(), Relaxed);
+        self.counters.uncached_requested.fetch_add(layout.size(), Relaxed);
         let [Block { ptr, zero }] = block;
         if zeroed && !zero {
-            self.uncached_zeroed.fetch_add(layout.size(), Relaxed);
+            self.counters.uncached_zeroed.fetch_add(layout.size(), Relaxed);
             // SAFETY: the block is ours and holds at least `layout.size()` bytes.
             unsafe { ptr::write_bytes(ptr.as_ptr(), 0, layout.size()) };
         }
         ptr.as_ptr()
-    }
-
-    /// Pages for a large request of `size` bytes.
-    #[inline]
-    fn pages_for(size: usize) -> usize {
-        size.div_ceil(PAGE_SIZE).max(1)
-    }
-
-    #[cold]
-    fn allocate_large(&self, layout: Layout, zeroed: bool) -> *mut u8 {
-        let n = Self::pages_for(layout.size());
-        // Page runs are page-aligned; a larger alignment maps spare pages and trims them.
-        let align_pages = (layout.align() / PAGE_SIZE).max(1);
-        let Some(with_spare) = n.checked_add(align_pages - 1) else { return ptr::null_mut() };
-        let mut locked = self.lock_and_collect();
-        let Ok(run) = locked.spans.map_run(with_spare, zeroed) else {
-            return ptr::null_mut();
-        };
-        let addr = self.pages.address(run.start);
-        let aligned = addr.next_multiple_of(layout.align().max(PAGE_SIZE));
-        let start = run.start + (aligned - addr) / PAGE_SIZE;
-        // The spare pages before and after (possibly none): parts of the run just mapped.
-        let _ = locked.spans.unmap_run(run.start, start - run.start);
-        let _ = locked.spans.unmap_run(start + n, run.start + with_spare - (start + n));
-        drop(locked);
-        self.note_out(&self.large_bytes, n * PAGE_SIZE);
-        self.uncached_requested.fetch_add(layout.size(), Relaxed);
-        self.pages.memory().pointer(aligned)
     }
 
     /// Frees a block of `layout`.
@@ -460,7 +248,7 @@ impl<L: RawLock, C: ConfigSource> Heap<L, C> {
             return self.release_checked(block, layout.size());
         }
         let Some(cache) = self.thread_cache() else {
-            self.uncached_requested.fetch_sub(layout.size(), Relaxed);
+            self.counters.uncached_requested.fetch_sub(layout.size(), Relaxed);
             let size = self.config().classes.block_size(class);
             // SAFETY: a freed block of ours, at least 8 bytes and 8-aligned.
             unsafe { self.remote.push_batch(block, block, size) };
@@ -508,45 +296,6 @@ impl<L: RawLock, C: ConfigSource> Heap<L, C> {
         }
     }
 
-    #[cold]
-    fn release_checked(&self, block: *mut u8, size: usize) {
-        let result = self.lock_and_collect().spans.give_block(block);
-        match result {
-            Ok(bytes) => {
-                self.span_bytes_out.fetch_sub(bytes, Relaxed);
-                self.uncached_requested.fetch_sub(size, Relaxed);
-            }
-            Err(error) => self.report_invalid(block, error),
-        }
-    }
-
-    /// Out of line: three callers, all cold.
-    #[inline(never)]
-    fn report_invalid(&self, block: *mut u8, error: FreeError) {
-        self.invalid_frees.fetch_add(1, Relaxed);
-        self.last_invalid_free.store(block as usize, Relaxed);
-        self.last_invalid_kind.store(error as usize, Relaxed);
-    }
-
-    #[cold]
-    fn release_large(&self, block: *mut u8, layout: Layout) {
-        let n = Self::pages_for(layout.size());
-        let Some(start) = self.pages.page_of(block as usize) else {
-            return self.report_invalid(block, FreeError::NotOurs);
-        };
-        let aligned = self.pages.address(start) == block as usize;
-        // A run is released only if it is one (never a span's pages or the heap's own).
-        let released = aligned && self.lock_and_collect().spans.unmap_run(start, n).is_ok();
-        if !released {
-            if self.config().checked {
-                self.report_invalid(block, FreeError::NotOurs);
-            }
-            return;
-        }
-        self.large_bytes.fetch_sub(n * PAGE_SIZE, Relaxed);
-        self.uncached_requested.fetch_sub(layout.size(), Relaxed);
-    }
-
     /// Resizes in place when the new size keeps the block's class, or when a page run can
     /// shrink or grow into free neighbours; otherwise allocates, copies and frees.
     fn reallocate(&self, block: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
@@ -584,124 +333,9 @@ impl<L: RawLock, C: ConfigSource> Heap<L, C> {
                 unsafe { c.account(bytes, freed) }
             }
             None => {
-                self.uncached_requested.fetch_add(new.wrapping_sub(old), Relaxed);
+                self.counters.uncached_requested.fetch_add(new.wrapping_sub(old), Relaxed);
             }
         }
-    }
-
-    fn resize_run(&self, block: *mut u8, old_size: usize, new_size: usize) -> bool {
-        let (old_n, new_n) = (Self::pages_for(old_size), Self::pages_for(new_size));
-        let Some(start) = self.pages.page_of(block as usize) else { return false };
-        if new_n == old_n {
-            return true;
-        }
-        let mut locked = self.lock_and_collect();
-        let done = if new_n < old_n {
-            locked.spans.unmap_run(start + new_n, old_n - new_n).is_ok()
-        } else {
-            locked.spans.extend_run(start, old_n, new_n)
-        };
-        drop(locked);
-        if done {
-            if new_n > old_n {
-                self.note_out(&self.large_bytes, (new_n - old_n) * PAGE_SIZE);
-            } else {
-                self.large_bytes.fetch_sub((old_n - new_n) * PAGE_SIZE, Relaxed);
-            }
-        }
-        done
-    }
-
-    /// Counters and page counts, read without the lock while other threads allocate.
-    ///
-    /// Exact for the calling thread's own cache and for caches whose threads exited or
-    /// released them. Another live thread's cache is counted as of its last refill or flush
-    /// in each class (it keeps its counters in plain memory, which only it may read), so
-    /// the figures can lag by up to a magazine per class per such thread.
-    pub fn stats(&self) -> Stats {
-        let pages = self.pages.counts();
-        let mut cached_bytes = 0;
-        let mut requested = self.uncached_requested.load(Relaxed);
-        let mut zeroed = self.uncached_zeroed.load(Relaxed) + pages_zeroed_bytes(&self.pages);
-        let (mut caches, mut orphaned) = (0, 0);
-        for c in self.caches.iter() {
-            caches += 1;
-            orphaned += (c.owner() == 0) as usize;
-            let c = c.reading(self.key());
-            let (req, zero) = c.counters();
-            requested = requested.wrapping_add(req);
-            zeroed += zero;
-            for class in 0..self.config().classes.len() {
-                cached_bytes += c.len(class) * self.config().classes.block_size(class);
-            }
-        }
-        let pending_bytes = self.remote.pending_bytes() as usize;
-        let handed_out = self.span_bytes_out.load(Relaxed) + self.large_bytes.load(Relaxed);
-        Stats {
-            bytes_requested: requested,
-            bytes_in_use: handed_out.saturating_sub(cached_bytes + pending_bytes),
-            peak_bytes_in_use: self.peak_bytes.load(Relaxed),
-            pages_in_use: pages.in_use,
-            pages_free_zeroed: pages.free_zeroed,
-            pages_free_dirty: pages.free_dirty,
-            pages_external: pages.external,
-            cached_bytes,
-            pending_bytes,
-            caches,
-            orphaned_caches: orphaned,
-            lock_waits: self.central.raw().waits(),
-            lock_contended: self.central.raw().contended(),
-            invalid_frees: self.invalid_frees.load(Relaxed),
-            bytes_zeroed: zeroed,
-        }
-    }
-
-    /// Per-class figures (spans, available blocks in them, blocks cached by threads).
-    /// Takes the lock briefly.
-    pub fn class_stats(&self, out: &mut [ClassStats]) -> usize {
-        let classes = &self.config().classes;
-        let n = out.len().min(classes.len());
-        let locked = self.lock_and_collect();
-        let spans = &locked.spans;
-        for (class, o) in out[..n].iter_mut().enumerate() {
-            *o = ClassStats {
-                block_size: classes.block_size(class),
-                spans: spans.span_count(class),
-                free_blocks: spans.available_blocks(class),
-                cached_blocks: 0,
-            };
-        }
-        drop(locked);
-        for c in self.caches.iter() {
-            let c = c.reading(self.key());
-            for (class, o) in out[..n].iter_mut().enumerate() {
-                o.cached_blocks += c.len(class);
-            }
-        }
-        n
-    }
-
-    /// The last invalid free seen in checked mode, if any.
-    pub fn last_invalid_free(&self) -> Option<InvalidFree> {
-        if self.invalid_frees.load(Relaxed) == 0 {
-            return None;
-        }
-        let error = match self.last_invalid_kind.load(Relaxed) {
-            k if k == FreeError::Misaligned as usize => FreeError::Misaligned,
-            k if k == FreeError::DoubleFree as usize => FreeError::DoubleFree,
-            _ => FreeError::NotOurs,
-        };
-        Some(InvalidFree { addr: self.last_invalid_free.load(Relaxed), error })
-    }
-
-    /// Writes the state of pages `0..` (up to the memory's size or `out.len()`), for a heap
-    /// map; returns how many it wrote.
-    pub fn heap_map(&self, out: &mut [PageState]) -> usize {
-        let n = out.len().min(self.pages.memory().size());
-        for (page, state) in out[..n].iter_mut().enumerate() {
-            *state = self.pages.state(page);
-        }
-        n
     }
 
     /// Orphans the caches of thread `id`, so others adopt them: for a web worker that was
@@ -719,10 +353,6 @@ impl<L: RawLock, C: ConfigSource> Heap<L, C> {
     pub fn page_view(&self) -> &PageView<'static> {
         &self.pages
     }
-}
-
-fn pages_zeroed_bytes(pages: &PageView<'_>) -> usize {
-    pages.zeroed_pages() * PAGE_SIZE
 }
 
 // SAFETY: `allocate` returns null or a block of at least `layout.size()` bytes aligned to

@@ -90,10 +90,7 @@ fn host_reservation_fails(c: &mut Checks) {
     }
     let s = HEAP.stats();
     c.check(s.pages_in_use == 0 && s.bytes_in_use == 0, &format!("the heap holds nothing: {s:?}"));
-    c.check(
-        HEAP.page_view().metadata_pages().is_empty(),
-        "the page manager never made its tables",
-    );
+    c.check(HEAP.page_view().metadata_pages().is_empty(), "the page manager never made its tables");
     let v = vec![7u8; 1 << 20];
     c.check(v.iter().all(|&b| b == 7), "the system allocator still works");
 }

@@ -1,0 +1,102 @@
+//! A heap's configuration: the class table, page budget, cache size and checked mode, built
+//! by `const fn` (what `#[wasm_heap]` writes) and, for the attribute's heaps, a compile-time
+//! constant ([`ConfigSource`]).
+
+use wasm_heap_config::{
+    DEFAULT_CACHE_BLOCKS, DEFAULT_CLASSES, DEFAULT_GROW_CHUNK, DEFAULT_MAX_PAGES,
+    DEFAULT_MIN_PAGES, MAX_CACHE_BLOCKS, validate_pages,
+};
+
+use crate::size_class::ClassTable;
+
+/// A heap's configuration, computed at compile time (by `#[wasm_heap]` or by hand).
+#[derive(Clone, Copy, Debug)]
+pub struct HeapConfig {
+    pub(crate) classes: ClassTable,
+    pub(crate) min_pages: u32,
+    pub(crate) max_pages: u32,
+    pub(crate) grow_chunk: u32,
+    pub(crate) cache_blocks: u32,
+    pub(crate) checked: bool,
+}
+
+impl HeapConfig {
+    /// The default classes, no pages reserved, the whole address space as budget, caches of
+    /// 32 blocks per class, unchecked.
+    pub const DEFAULT: HeapConfig =
+        HeapConfig::new(DEFAULT_CLASSES, DEFAULT_MIN_PAGES, DEFAULT_MAX_PAGES);
+
+    /// A configuration with these classes and page budget. Invalid input fails constant
+    /// evaluation with the same message `#[wasm_heap]` gives.
+    pub const fn new(classes: &[u32], min_pages: u32, max_pages: u32) -> Self {
+        if let Err(e) = validate_pages(min_pages as u64, max_pages as u64) {
+            panic!("{}", e.message());
+        }
+        Self {
+            classes: ClassTable::build_or_panic(classes),
+            min_pages,
+            max_pages,
+            grow_chunk: DEFAULT_GROW_CHUNK,
+            cache_blocks: DEFAULT_CACHE_BLOCKS,
+            checked: false,
+        }
+    }
+
+    /// Blocks each per-thread cache keeps per class (0 turns the caches off).
+    pub const fn with_cache_blocks(mut self, blocks: u32) -> Self {
+        assert!(blocks <= MAX_CACHE_BLOCKS, "at most 64 cached blocks per class");
+        self.cache_blocks = blocks;
+        self
+    }
+
+    /// Checked mode: every free is validated under the lock (foreign pointers, double
+    /// frees and misaligned pointers are counted and reported, never acted on).
+    pub const fn with_checked(mut self, checked: bool) -> Self {
+        self.checked = checked;
+        self
+    }
+
+    /// Pages grown at once at the least.
+    pub const fn with_grow_chunk(mut self, pages: u32) -> Self {
+        self.grow_chunk = pages;
+        self
+    }
+
+    /// The class table.
+    pub const fn classes(&self) -> &ClassTable {
+        &self.classes
+    }
+
+    /// The page budget, `(min, max)`.
+    pub const fn pages(&self) -> (u32, u32) {
+        (self.min_pages, self.max_pages)
+    }
+
+    /// Blocks per class per thread cache.
+    pub const fn cache_blocks(&self) -> u32 {
+        self.cache_blocks
+    }
+
+    /// Whether frees are checked.
+    pub const fn checked(&self) -> bool {
+        self.checked
+    }
+}
+
+/// Where a [`Heap`]'s configuration comes from: the value given to [`Heap::new`], read at run
+/// time ([`Dynamic`]), or a constant the compiler folds into the code, which is what
+/// `#[wasm_heap]` generates (its settings then cost no loads, and branches for features it
+/// turned off, such as checked frees or running without caches, compile away: about 0.7 KB
+/// less wasm code).
+pub trait ConfigSource: 'static {
+    /// The configuration, if it is a compile-time constant.
+    const CONSTANT: Option<&'static HeapConfig>;
+}
+
+/// The configuration [`Heap::new`] was given, read at run time.
+#[derive(Debug)]
+pub enum Dynamic {}
+
+impl ConfigSource for Dynamic {
+    const CONSTANT: Option<&'static HeapConfig> = None;
+}

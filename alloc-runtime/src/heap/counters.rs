@@ -1,0 +1,77 @@
+//! The heap's own byte and event counters: relaxed atomics touched only on slow paths (the
+//! cached path keeps its figures in the thread's cache), read by `stats()` without the lock.
+
+use core::sync::atomic::{AtomicU64, AtomicUsize, Ordering::Relaxed};
+
+use super::InvalidFree;
+use crate::span::FreeError;
+
+#[derive(Debug)]
+pub(super) struct Counters {
+    /// Bytes of blocks taken out of spans and not yet back (including cached blocks).
+    pub(super) span_bytes_out: AtomicUsize,
+    /// Bytes of page runs handed out for large requests.
+    pub(super) large_bytes: AtomicUsize,
+    /// The most of `span_bytes_out + large_bytes` seen at once.
+    pub(super) peak_bytes: AtomicUsize,
+    /// Requested bytes of allocations made without a cache (wrapping).
+    pub(super) uncached_requested: AtomicUsize,
+    /// Bytes `alloc_zeroed` cleared without a cache.
+    pub(super) uncached_zeroed: AtomicUsize,
+    pub(super) invalid_frees: AtomicU64,
+    last_invalid_free: AtomicUsize,
+    last_invalid_kind: AtomicUsize,
+}
+
+impl Counters {
+    pub(super) const fn new() -> Self {
+        Self {
+            span_bytes_out: AtomicUsize::new(0),
+            large_bytes: AtomicUsize::new(0),
+            peak_bytes: AtomicUsize::new(0),
+            uncached_requested: AtomicUsize::new(0),
+            uncached_zeroed: AtomicUsize::new(0),
+            invalid_frees: AtomicU64::new(0),
+            last_invalid_free: AtomicUsize::new(0),
+            last_invalid_kind: AtomicUsize::new(0),
+        }
+    }
+
+    /// Bytes of blocks and page runs handed out now.
+    pub(super) fn handed_out(&self) -> usize {
+        self.span_bytes_out.load(Relaxed) + self.large_bytes.load(Relaxed)
+    }
+
+    /// Adds `bytes` handed out to `counter` (one of the two above) and updates the peak.
+    /// Never inlined: its `fetch_max` loop would be copied into each of its callers, none of
+    /// them on the cached path.
+    #[inline(never)]
+    pub(super) fn note_out(&self, counter: &AtomicUsize, bytes: usize) {
+        if bytes != 0 {
+            counter.fetch_add(bytes, Relaxed);
+            self.peak_bytes.fetch_max(self.handed_out(), Relaxed);
+        }
+    }
+
+    /// Counts an invalid free and remembers it as the last one. Out of line: its callers
+    /// are all cold.
+    #[inline(never)]
+    pub(super) fn report_invalid(&self, block: *mut u8, error: FreeError) {
+        self.invalid_frees.fetch_add(1, Relaxed);
+        self.last_invalid_free.store(block.addr(), Relaxed);
+        self.last_invalid_kind.store(error as usize, Relaxed);
+    }
+
+    /// The last invalid free reported, if any.
+    pub(super) fn last_invalid_free(&self) -> Option<InvalidFree> {
+        if self.invalid_frees.load(Relaxed) == 0 {
+            return None;
+        }
+        let error = match self.last_invalid_kind.load(Relaxed) {
+            k if k == FreeError::Misaligned as usize => FreeError::Misaligned,
+            k if k == FreeError::DoubleFree as usize => FreeError::DoubleFree,
+            _ => FreeError::NotOurs,
+        };
+        Some(InvalidFree { addr: self.last_invalid_free.load(Relaxed), error })
+    }
+}
