@@ -83,17 +83,17 @@ impl HeapConfig {
     }
 }
 
-/// Where a [`Heap`]'s configuration comes from: the value given to [`Heap::new`], read at run
-/// time ([`Dynamic`]), or a constant the compiler folds into the code, which is what
-/// `#[wasm_heap]` generates (its settings then cost no loads, and branches for features it
-/// turned off, such as checked frees or running without caches, compile away: about 0.7 KB
-/// less wasm code).
+/// Where a [`Heap`](crate::Heap)'s configuration comes from: the value given to
+/// [`Heap::new`](crate::Heap::new), read at run time ([`Dynamic`]), or a constant the
+/// compiler folds into the code, which is what `#[wasm_heap]` generates (its settings then
+/// cost no loads, and branches for features it turned off, such as checked frees or running
+/// without caches, compile away: about 0.7 KB less wasm code).
 pub trait ConfigSource: 'static {
     /// The configuration, if it is a compile-time constant.
     const CONSTANT: Option<&'static HeapConfig>;
 }
 
-/// The configuration [`Heap::new`] was given, read at run time.
+/// The configuration [`Heap::new`](crate::Heap::new) was given, read at run time.
 #[derive(Debug)]
 pub enum Dynamic {}
 

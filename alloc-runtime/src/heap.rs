@@ -38,7 +38,28 @@ use counters::Counters;
 pub use report::InvalidFree;
 
 /// A thread-safe heap over the wasm linear memory (the host's stand-in natively), locked
-/// with `L`, configured by `C` (see [`ConfigSource`]). See the module docs for its paths.
+/// with `L`, configured by `C` (see [`ConfigSource`]).
+///
+/// `#[wasm_heap]` writes one with a constant configuration; [`Heap::new`] builds one from a
+/// [`HeapConfig`] by hand. Either is used through [`GlobalAlloc`] (as the
+/// `#[global_allocator]` or directly) or `allocator_api2`'s `Allocator` for `&Heap`.
+///
+/// ```
+/// use core::alloc::{GlobalAlloc, Layout};
+/// use wasm_heap::{Heap, HeapConfig, lock::Spin};
+///
+/// static CONFIG: HeapConfig = HeapConfig::DEFAULT.with_checked(true);
+/// static ARENA: Heap<Spin> = Heap::new(&CONFIG);
+///
+/// let layout = Layout::from_size_align(100, 8).unwrap();
+/// // SAFETY: a nonzero size; the block is freed once, with its layout.
+/// unsafe {
+///     let block = ARENA.alloc(layout);
+///     assert!(!block.is_null());
+///     ARENA.dealloc(block, layout);
+/// }
+/// assert_eq!(ARENA.stats().bytes_requested, 0);
+/// ```
 #[derive(Debug)]
 pub struct Heap<L: RawLock, C: ConfigSource = Dynamic> {
     /// Read only when `C` has no constant.
@@ -58,6 +79,14 @@ const MAX_BATCH: usize = MAX_CACHE_BLOCKS as usize;
 
 impl<L: RawLock> Heap<L> {
     /// A heap with this configuration. Nothing is grown until the first allocation.
+    ///
+    /// ```
+    /// use wasm_heap::{Heap, HeapConfig, lock::Adaptive};
+    ///
+    /// static CONFIG: HeapConfig = HeapConfig::new(&[16, 64, 256, 1024], 0, 64);
+    /// static HEAP: Heap<Adaptive> = Heap::new(&CONFIG);
+    /// assert_eq!(HEAP.config().pages(), (0, 64));
+    /// ```
     pub const fn new(config: &'static HeapConfig) -> Self {
         Self::build(config)
     }
@@ -107,6 +136,15 @@ impl<L: RawLock, C: ConfigSource> Heap<L, C> {
 
     /// The heap's lock, described without touching it: whether it is held and by which
     /// thread (for a heap that seems stuck), and how often threads waited for it.
+    ///
+    /// ```
+    /// use wasm_heap::{Heap, HeapConfig, LockKind, lock::Park};
+    ///
+    /// static HEAP: Heap<Park> = Heap::new(&HeapConfig::DEFAULT);
+    /// let report = HEAP.lock_report();
+    /// assert_eq!(report.kind, LockKind::Park);
+    /// assert!(!report.locked);
+    /// ```
     pub fn lock_report(&self) -> LockReport {
         crate::lock::describe(self.central.raw())
     }
@@ -340,6 +378,23 @@ impl<L: RawLock, C: ConfigSource> Heap<L, C> {
 
     /// Orphans the caches of thread `id`, so others adopt them: for a web worker that was
     /// terminated (it runs no destructors). Returns how many caches it orphaned.
+    ///
+    /// ```
+    /// use core::alloc::{GlobalAlloc, Layout};
+    /// use wasm_heap::{Heap, HeapConfig, lock::Adaptive, thread};
+    ///
+    /// static HEAP: Heap<Adaptive> = Heap::new(&HeapConfig::DEFAULT);
+    /// let layout = Layout::new::<u64>();
+    /// let worker = std::thread::spawn(move || {
+    ///     // SAFETY: a nonzero size, freed with its layout.
+    ///     unsafe { HEAP.dealloc(HEAP.alloc(layout), layout) };
+    ///     thread::id() // posted back, as a web worker would post it to the page
+    /// });
+    /// let id = worker.join().unwrap();
+    /// // SAFETY: the thread has finished (joined), so it never touches the heap again.
+    /// unsafe { HEAP.release_thread(id) };
+    /// assert_eq!(HEAP.stats().orphaned_caches, HEAP.stats().caches);
+    /// ```
     ///
     /// # Safety
     /// Thread `id` never touches this heap again, and what it did happens before this call

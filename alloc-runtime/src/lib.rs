@@ -1,16 +1,28 @@
 //! # wasm-heap
 //!
-//! A tailored, thread-safe WebAssembly allocator. One attribute configures it:
+//! A tailored, thread-safe WebAssembly allocator. One attribute configures it, checks the
+//! configuration at compile time and writes the `static`:
 //!
-//! ```ignore
+//! ```
+//! use wasm_heap::wasm_heap;
+//!
 //! #[wasm_heap(pages = 16..=16384, lock = adaptive)]
 //! #[global_allocator]
 //! static HEAP: Heap;
+//!
+//! fn main() {
+//!     let words: Vec<String> = (0..100).map(|i| i.to_string()).collect();
+//!     assert!(HEAP.stats().bytes_in_use > 0);
+//!     drop(words);
+//! }
 //! ```
 //!
-//! The pieces, one noun each: [`platform`] (the only place that names a target), [`page`]
-//! (the page manager), [`size_class`], [`span`], [`lock`], [`cache`] (per-thread caches),
-//! [`remote`] (the lock-free list frees come back through), [`heap`], [`stats`], [`thread`].
+//! What you name: [`Heap`] (the allocator; [`HeapConfig`] builds one by hand), [`Stats`] and
+//! [`ClassStats`] (its figures), [`PageState`] (its heap map), [`InvalidFree`] and
+//! [`FreeError`] (what checked mode reports), [`lock`] (the lock strategies and the
+//! [`lock::RawLock`] trait for your own), [`thread`] (thread ids and which threads may block),
+//! [`size_class`] (the default class list) and the [`wasm_heap`](macro@wasm_heap) attribute.
+//! The book (`book/` in the repository) explains how the pieces fit.
 #![no_std]
 #![cfg_attr(all(feature = "nightly", target_arch = "wasm32"), feature(stdarch_wasm_atomic_wait))]
 #![warn(missing_docs)]

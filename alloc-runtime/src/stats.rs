@@ -1,7 +1,26 @@
 //! Counters cheap enough to leave on, read as a snapshot while other threads allocate.
 
-/// A snapshot of a heap's counters. Each figure is exact at some instant during the call;
-/// with other threads allocating, the figures may come from slightly different instants.
+/// A snapshot of a heap's counters ([`Heap::stats`](crate::Heap::stats)). Each figure is
+/// exact at some instant during the call; with other threads allocating, the figures may
+/// come from slightly different instants.
+///
+/// ```
+/// use core::alloc::{GlobalAlloc, Layout};
+/// use wasm_heap::{Heap, HeapConfig, lock::Spin};
+///
+/// static CONFIG: HeapConfig = HeapConfig::DEFAULT.with_cache_blocks(0);
+/// static HEAP: Heap<Spin> = Heap::new(&CONFIG);
+/// let layout = Layout::from_size_align(3000, 8).unwrap();
+/// // SAFETY: a nonzero size.
+/// let block = unsafe { HEAP.alloc_zeroed(layout) };
+/// let stats = HEAP.stats();
+/// assert_eq!(stats.bytes_requested, 3000);
+/// assert_eq!(stats.bytes_zeroed, 0); // fresh pages are known zero: nothing was cleared
+/// assert!(stats.pages_in_use >= 1 && stats.caches == 0);
+/// // SAFETY: allocated above with `layout`.
+/// unsafe { HEAP.dealloc(block, layout) };
+/// assert_eq!(HEAP.stats().bytes_requested, 0);
+/// ```
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Stats {
     /// Sum of the sizes of live allocations, as requested (see [`Heap::stats`] for how

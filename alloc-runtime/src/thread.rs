@@ -28,6 +28,15 @@ std::thread_local! {
 }
 
 /// A small nonzero id for the current thread (0 is never used, so it can mean "no owner").
+/// It names a lock's holder ([`Heap::lock_report`](crate::Heap::lock_report)) and the thread
+/// that [`Heap::release_thread`](crate::Heap::release_thread) releases.
+///
+/// ```
+/// let main = wasm_heap::thread::id();
+/// let other = std::thread::spawn(wasm_heap::thread::id).join().unwrap();
+/// assert!(main != 0 && other != 0 && main != other);
+/// assert_eq!(wasm_heap::thread::id(), main);
+/// ```
 #[inline]
 pub fn id() -> u32 {
     #[cfg(feature = "std")]
@@ -58,12 +67,27 @@ pub fn id() -> u32 {
 
 /// Declares that the current thread may block (sleep in a lock). Call it first thing in
 /// every web worker; on hosts and WASI threads may block anyway.
+///
+/// ```
+/// wasm_heap::thread::declare_may_block();
+/// assert!(wasm_heap::thread::may_block());
+/// ```
 pub fn declare_may_block() {
     set_blocking(MAY_BLOCK);
 }
 
 /// Declares that the current thread must never block, whatever the target's default
 /// (for example an event-loop thread that must stay responsive).
+///
+/// ```
+/// std::thread::spawn(|| {
+///     wasm_heap::thread::declare_must_not_block();
+///     // `adaptive` locks now spin on this thread, never sleep.
+///     assert!(!wasm_heap::thread::may_block());
+/// })
+/// .join()
+/// .unwrap();
+/// ```
 pub fn declare_must_not_block() {
     set_blocking(MUST_NOT_BLOCK);
 }
@@ -75,7 +99,13 @@ fn set_blocking(state: u8) {
     let _ = state;
 }
 
-/// Whether the current thread may block in a lock.
+/// Whether the current thread may block in a lock: its declaration if it made one, else
+/// the target's default (yes on hosts and WASI, no in a browser).
+///
+/// ```
+/// // On a host, threads may block unless they say otherwise.
+/// assert!(std::thread::spawn(wasm_heap::thread::may_block).join().unwrap());
+/// ```
 #[inline]
 pub fn may_block() -> bool {
     #[cfg(feature = "std")]
@@ -102,6 +132,22 @@ pub fn may_block() -> bool {
 ///
 /// If the thread allocates again afterwards, it attaches a cache again (adopting one if it
 /// can), so call it as the last thing a worker does with the heap.
+///
+/// ```
+/// use wasm_heap::{Heap, HeapConfig, lock::Adaptive};
+/// use core::alloc::{GlobalAlloc, Layout};
+///
+/// static HEAP: Heap<Adaptive> = Heap::new(&HeapConfig::DEFAULT);
+/// std::thread::spawn(|| {
+///     let layout = Layout::new::<u64>();
+///     // SAFETY: a nonzero size, freed with its layout.
+///     unsafe { HEAP.dealloc(HEAP.alloc(layout), layout) };
+///     wasm_heap::thread::release_thread_cache(); // the worker's last call
+/// })
+/// .join()
+/// .unwrap();
+/// assert_eq!(HEAP.stats().orphaned_caches, 1);
+/// ```
 pub fn release_thread_cache() {
     crate::cache::release_current_thread();
 }

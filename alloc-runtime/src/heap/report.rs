@@ -28,6 +28,21 @@ impl<L: RawLock, C: ConfigSource> Heap<L, C> {
     /// released them. Another live thread's cache is counted as of its last refill or flush
     /// in each class (it keeps its counters in plain memory, which only it may read), so
     /// the figures can lag by up to a magazine per class per such thread.
+    ///
+    /// ```
+    /// use core::alloc::{GlobalAlloc, Layout};
+    /// use wasm_heap::{Heap, HeapConfig, lock::Spin};
+    ///
+    /// static HEAP: Heap<Spin> = Heap::new(&HeapConfig::DEFAULT);
+    /// let layout = Layout::from_size_align(1000, 8).unwrap();
+    /// // SAFETY: a nonzero size.
+    /// let block = unsafe { HEAP.alloc(layout) };
+    /// let stats = HEAP.stats();
+    /// assert_eq!(stats.bytes_requested, 1000);
+    /// assert!(stats.bytes_in_use >= 1000); // the block's size class
+    /// // SAFETY: allocated above with `layout`.
+    /// unsafe { HEAP.dealloc(block, layout) };
+    /// ```
     pub fn stats(&self) -> Stats {
         let pages = self.pages.counts();
         let mut cached_bytes = 0;
@@ -67,8 +82,29 @@ impl<L: RawLock, C: ConfigSource> Heap<L, C> {
         }
     }
 
-    /// Per-class figures (spans, available blocks in them, blocks cached by threads).
-    /// Takes the lock briefly.
+    /// Per-class figures (spans, available blocks in them, blocks cached by threads) for
+    /// the first `out.len()` classes; returns how many it wrote. A slice as long as the
+    /// class table (`HEAP.config().classes().len()`, at most
+    /// [`MAX_CLASSES`](crate::size_class::MAX_CLASSES)) gets every class. Takes the lock
+    /// briefly.
+    ///
+    /// ```
+    /// use core::alloc::{GlobalAlloc, Layout};
+    /// use wasm_heap::{ClassStats, Heap, HeapConfig, lock::Spin, size_class::MAX_CLASSES};
+    ///
+    /// static CONFIG: HeapConfig = HeapConfig::new(&[32, 64, 128], 0, 65536);
+    /// static HEAP: Heap<Spin> = Heap::new(&CONFIG);
+    /// let layout = Layout::from_size_align(50, 8).unwrap();
+    /// // SAFETY: a nonzero size.
+    /// let block = unsafe { HEAP.alloc(layout) };
+    /// let mut classes = [ClassStats::default(); MAX_CLASSES];
+    /// let n = HEAP.class_stats(&mut classes);
+    /// assert_eq!(n, 3);
+    /// assert_eq!(classes[1].block_size, 64);
+    /// assert_eq!(classes[1].spans, 1);
+    /// // SAFETY: allocated above with `layout`.
+    /// unsafe { HEAP.dealloc(block, layout) };
+    /// ```
     pub fn class_stats(&self, out: &mut [ClassStats]) -> usize {
         let classes = &self.config().classes;
         let n = out.len().min(classes.len());
@@ -93,12 +129,42 @@ impl<L: RawLock, C: ConfigSource> Heap<L, C> {
     }
 
     /// The last invalid free seen in checked mode, if any.
+    ///
+    /// ```
+    /// use core::alloc::{GlobalAlloc, Layout};
+    /// use wasm_heap::{FreeError, Heap, HeapConfig, lock::Spin};
+    ///
+    /// static CONFIG: HeapConfig = HeapConfig::DEFAULT.with_checked(true);
+    /// static HEAP: Heap<Spin> = Heap::new(&CONFIG);
+    /// let mut not_ours = [0u64; 4];
+    /// let layout = Layout::new::<[u64; 4]>();
+    /// // SAFETY: deliberately invalid; checked mode validates before touching anything.
+    /// unsafe { HEAP.dealloc(not_ours.as_mut_ptr().cast(), layout) };
+    /// let bad = HEAP.last_invalid_free().unwrap();
+    /// assert_eq!(bad.error, FreeError::NotOurs);
+    /// assert_eq!(HEAP.stats().invalid_frees, 1);
+    /// ```
     pub fn last_invalid_free(&self) -> Option<InvalidFree> {
         self.counters.last_invalid_free()
     }
 
     /// Writes the state of pages `0..` (up to the memory's size or `out.len()`), for a heap
     /// map; returns how many it wrote.
+    ///
+    /// ```
+    /// use core::alloc::{GlobalAlloc, Layout};
+    /// use wasm_heap::{Heap, HeapConfig, PageState, lock::Spin};
+    ///
+    /// static HEAP: Heap<Spin> = Heap::new(&HeapConfig::DEFAULT);
+    /// let layout = Layout::from_size_align(1 << 20, 8).unwrap();
+    /// // SAFETY: a nonzero size.
+    /// let block = unsafe { HEAP.alloc(layout) };
+    /// let mut map = vec![PageState::Unmapped; 65536];
+    /// let n = HEAP.heap_map(&mut map);
+    /// assert!(map[..n].iter().filter(|&&s| s == PageState::InUse).count() >= 16);
+    /// // SAFETY: allocated above with `layout`.
+    /// unsafe { HEAP.dealloc(block, layout) };
+    /// ```
     pub fn heap_map(&self, out: &mut [PageState]) -> usize {
         let n = out.len().min(self.pages.memory().size());
         for (page, state) in out[..n].iter_mut().enumerate() {
