@@ -299,11 +299,6 @@ impl<'m> Spans<'m> {
         self.is_run(start, n) && self.pages.try_extend(start, n, new_n)
     }
 
-    /// Whether `page` belongs to a span.
-    pub fn is_span_page(&self, page: usize) -> bool {
-        self.span_of_tag(self.pages.tag(page)).is_some()
-    }
-
     /// Live spans of `class`.
     pub fn span_count(&self, class: usize) -> usize {
         self.classes_state.get(class).map_or(0, |c| c.span_count as usize)

@@ -8,7 +8,7 @@ use crate::platform;
 
 /// Rounds of doubling spin-loop hints: at most 2^6 = 64 hints in one round.
 const SPIN_LIMIT: u32 = 6;
-/// Past this many rounds the caller has waited long; [`Backoff::is_completed`] says so.
+/// Rounds counted: past this the step stays put (every further round yields).
 const YIELD_LIMIT: u32 = 10;
 
 /// One busy-wait: a CPU spin-loop hint (under loom, a yield to the model scheduler, which is
@@ -52,12 +52,5 @@ impl Backoff {
         if step <= YIELD_LIMIT {
             self.step.set(step + 1);
         }
-    }
-
-    /// Whether the caller has backed off long enough that sleeping (where allowed) is better.
-    #[inline]
-    #[allow(dead_code)]
-    pub(crate) fn is_completed(&self) -> bool {
-        self.step.get() > YIELD_LIMIT
     }
 }
