@@ -52,7 +52,11 @@ run_wasm() {
   rustup target list --installed 2>/dev/null | grep -qx "$WASM_TARGET" || rustup target add "$WASM_TARGET"
   note=$(build "$WASM_TARGET")
   log "wasm run ($note) in $(wasmtime --version), load average $(load)"
-  wasmtime run -W threads=y,shared-memory=y -S threads=y --dir "$out_dir" "$wasm" \
+  # The wasmtime command of .cargo/config.toml's runner, plus a directory for the results.
+  local run
+  read -ra run <<< "$(sed -n 's/^runner = "\(.*\) --"$/\1/p' .cargo/config.toml)"
+  [ ${#run[@]} -gt 0 ] || { log "no wasmtime runner in .cargo/config.toml"; exit 1; }
+  "${run[@]}" --dir "$out_dir" "$wasm" \
     all --out "$out_dir/wasm.md" \
     --note "Engine: $(wasmtime --version). Machine: $(nproc) cores shared with other work; load average before the run: $(load). Built $note." \
     "$@"

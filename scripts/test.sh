@@ -37,9 +37,8 @@ if stage wasi; then
   say "runtime tests in wasmtime (wasm32-wasip1-threads)"
   cargo test -p wasm-heap --release --target wasm32-wasip1-threads
   say "WASI threads example in wasmtime"
-  cargo build -p wasi-threads-demo --release --target wasm32-wasip1-threads
-  wasmtime run -W threads=y,shared-memory=y -S threads=y \
-    target/wasm32-wasip1-threads/release/wasi-threads-demo.wasm 16 20000
+  # `cargo run` uses the wasmtime runner of .cargo/config.toml.
+  cargo run -p wasi-threads-demo --release --target wasm32-wasip1-threads -- 16 20000
 fi
 
 if stage browser; then
