@@ -2,7 +2,7 @@
 # The whole test suite, as README.md gives it and .ci/run calls it:
 #   1. native: every crate's tests (runtime models and stress, trybuild UI tests, fixtures)
 #   2. clippy with warnings denied (unsafe blocks need SAFETY comments)
-#   3. loom model checks of the locks and the remote-free list
+#   3. loom model checks of the locks, the remote-free list and the parking lot
 #   4. the runtime's tests compiled to wasm32-wasip1-threads, run in wasmtime 46
 #   5. the WASI threads example in wasmtime
 #   6. the browser test in headless Chromium (adaptive must pass, park must trap)
@@ -30,7 +30,7 @@ fi
 if stage loom; then
   say "loom model checks"
   RUSTFLAGS="--cfg loom" CARGO_TARGET_DIR=target/loom \
-    cargo test -p wasm-heap --release --test loom_lock --test loom_remote
+    cargo test -p wasm-heap --release --test loom_lock --test loom_remote --test loom_parking
 fi
 
 if stage wasi; then

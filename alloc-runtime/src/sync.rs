@@ -5,3 +5,9 @@
 pub(crate) use core::sync::atomic::{AtomicPtr, AtomicU32, AtomicU64};
 #[cfg(loom)]
 pub(crate) use loom::sync::atomic::{AtomicPtr, AtomicU32, AtomicU64};
+
+// The parking lot's primitives (platform::parking).
+#[cfg(loom)]
+pub(crate) use loom::sync::{Condvar, Mutex, MutexGuard};
+#[cfg(all(not(loom), any(test, stable_wasi_parking)))]
+pub(crate) use std::sync::{Condvar, Mutex, MutexGuard};

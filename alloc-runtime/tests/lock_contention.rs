@@ -89,6 +89,15 @@ fn park_is_exclusive_and_really_sleeps() {
     }
 }
 
+/// Hosts (Linux futexes) and WASI threads with std (std's Condvar, even on stable Rust)
+/// have something to sleep on: a `park` lock there must really sleep, which the test above
+/// then checks.
+#[test]
+fn hosts_and_wasi_threads_can_sleep() {
+    let expected = cfg!(any(target_os = "linux", all(target_os = "wasi", feature = "std")));
+    assert_eq!(platform::CAN_WAIT, expected);
+}
+
 #[test]
 fn adaptive_mixed_spinners_and_sleepers_is_exclusive() {
     // Even threads behave like a browser main thread (must not block), odd ones like workers.

@@ -23,6 +23,11 @@ mod loom;
 #[cfg(loom)]
 pub use self::loom::{CAN_WAIT, forbid_wait, wait, wake_one, yield_now};
 
+// Futex-style parking on std's Mutex and Condvar, where std sleeps but the wait instruction
+// is nightly-only (stable WASI threads); built for tests and loom too, which check it.
+#[cfg(any(loom, test, stable_wasi_parking))]
+pub mod parking;
+
 // The thread-exit hook, for the per-thread caches (which need `std`'s thread-locals).
 #[cfg(all(feature = "std", not(loom)))]
 mod thread_exit;

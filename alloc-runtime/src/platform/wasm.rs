@@ -10,9 +10,15 @@ use wasm_heap_config::ADDRESS_SPACE_PAGES;
 /// block (`thread::declare_may_block`). WASI threads may always block.
 pub const THREADS_MAY_BLOCK_BY_DEFAULT: bool = cfg!(target_os = "wasi");
 
-/// `memory.atomic.wait32` needs shared memory and the nightly-only intrinsic; without them
-/// a "wait" spins and yields.
-pub const CAN_WAIT: bool = cfg!(all(wasm_threads, feature = "nightly"));
+/// Threads can sleep where memory is shared and either the nightly-only intrinsic
+/// (`memory.atomic.wait32`) is enabled or, on stable WASI threads, std's `Mutex` and `Condvar`
+/// (which sleep in `memory.atomic.wait32` themselves) can be the parking lot. Elsewhere a
+/// "wait" spins and yields.
+pub const CAN_WAIT: bool = cfg!(all(wasm_threads, any(feature = "nightly", stable_wasi_parking)));
+
+/// Where waiters park on stable WASI threads.
+#[cfg(stable_wasi_parking)]
+static PARKING: super::parking::ParkingLot = super::parking::ParkingLot::new();
 
 /// Whether the current thread's thread-locals exist yet.
 ///
@@ -133,15 +139,30 @@ pub fn wake_one(atomic: &AtomicU32) {
     unsafe { wasm32::memory_atomic_notify(atomic.as_ptr().cast::<i32>(), 1) };
 }
 
-/// Without the intrinsic, a "wait" gives way and returns; callers loop.
-#[cfg(not(all(wasm_threads, feature = "nightly")))]
+/// Sleeps while `*atomic == expected`, until [`wake_one`] or a spurious wake-up, parked in
+/// std's `Condvar` (stable WASI threads).
+#[cfg(stable_wasi_parking)]
+#[inline]
+pub fn wait(atomic: &AtomicU32, expected: u32) {
+    PARKING.wait(atomic, expected);
+}
+
+/// Wakes one thread sleeping in [`wait`] on `atomic`.
+#[cfg(stable_wasi_parking)]
+#[inline]
+pub fn wake_one(atomic: &AtomicU32) {
+    PARKING.wake_one(atomic);
+}
+
+/// With nothing to sleep on, a "wait" gives way and returns; callers loop.
+#[cfg(not(any(all(wasm_threads, feature = "nightly"), stable_wasi_parking)))]
 #[inline]
 pub fn wait(_atomic: &AtomicU32, _expected: u32) {
     yield_now();
 }
 
 /// See [`wait`].
-#[cfg(not(all(wasm_threads, feature = "nightly")))]
+#[cfg(not(any(all(wasm_threads, feature = "nightly"), stable_wasi_parking)))]
 #[inline]
 pub fn wake_one(_atomic: &AtomicU32) {}
 
