@@ -82,16 +82,16 @@ done
 
 # The summary table, from each run's `soak-summary key=value ...` line.
 field() { sed -n "s/.* $2=\([^ ]*\).*/\1/p" <<<" ${1#soak-summary }"; }
-printf '\n%-7s %-8s %11s %7s %8s %7s %8s %9s %9s %8s %8s %6s\n' \
-  target config operations corrupt invalid balance threads "peak MiB" "heap MiB" "time s" "M ops/s" result
+printf '\n%-7s %-8s %11s %7s %8s %7s %8s %6s %9s %9s %8s %8s %6s\n' target config operations \
+  corrupt invalid balance threads caches "peak MiB" "heap MiB" "time s" "M ops/s" result
 for s in "${summaries[@]}"; do
-  printf '%-7s %-8s %11s %7s %8s %7s %8s %9s %9s %8s %8s %6s\n' \
+  printf '%-7s %-8s %11s %7s %8s %7s %8s %6s %9s %9s %8s %8s %6s\n' \
     "$(field "$s" target)" "$(field "$s" config)" "$(field "$s" ops)" \
     "$(field "$s" corruptions)" "$(field "$s" invalid_frees)" "$(field "$s" balance)" \
-    "$(field "$s" threads_started)" "$(field "$s" peak_mib)" "$(field "$s" heap_peak_mib)" \
-    "$(field "$s" secs)" "$(field "$s" mops)" "$(field "$s" result)"
+    "$(field "$s" threads_started)" "$(field "$s" caches)" "$(field "$s" peak_mib)" \
+    "$(field "$s" heap_peak_mib)" "$(field "$s" secs)" "$(field "$s" mops)" "$(field "$s" result)"
 done
-printf '(threads: threads started in all; peak MiB: VmHWM natively, memory.size in wasm; heap MiB: peak_bytes_in_use; reports in %s)\n' "$log_dir"
+printf '(threads: threads started in all; caches: per-thread caches made; peak MiB: VmHWM natively, memory.size in wasm; heap MiB: peak_bytes_in_use; reports in %s)\n' "$log_dir"
 if [ "$failed" != 0 ]; then
   log "FAILED"
   exit 1

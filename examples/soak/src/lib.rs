@@ -18,10 +18,12 @@
 //! - **Accounting**: after every worker has exited and the main thread has freed what was
 //!   left in the inboxes, `bytes_requested` and `bytes_in_use` must be back at their values
 //!   from before the run (exact then: every worker cache is orphaned, and the main thread's
-//!   own is read exactly), and `invalid_frees` must be 0.
+//!   own is read exactly), and `invalid_frees` must be 0. Thread churn must not multiply
+//!   caches: at most one per thread running at once (threads + 1 with the main thread's), all
+//!   but the main thread's orphaned at the end.
 //!
-//! Exits non-zero on any corruption, failed allocation, invalid free, imbalance, or worker
-//! failure. The last line is a `soak-summary key=value ...` line for `scripts/soak.sh`.
+//! Exits non-zero on any corruption, failed allocation, invalid free, imbalance, stranded or
+//! surplus cache, or worker failure. The last line is a `soak-summary key=value ...` line for `scripts/soak.sh`.
 
 use std::process::ExitCode;
 use std::thread;
@@ -36,8 +38,8 @@ mod worker;
 
 use worker::{Shared, Tally};
 
-/// Defaults. A full 10^8-operation run takes about a minute natively on 2 cores and a few
-/// minutes in wasmtime (see `scripts/soak.sh`).
+/// Defaults, the same natively and in wasm: on 2 busy cores a 10^8-operation run took 1 to 1.5
+/// minutes natively and 1.5 to 2 in wasmtime (about 1.5x slower; `scripts/soak.sh`).
 const DEFAULT_OPS: u64 = 100_000_000;
 const DEFAULT_THREADS: usize = 16;
 /// Operations a worker does before it exits (10^8 ops: 400 threads in all).
@@ -256,6 +258,12 @@ fn report(
     let t = &run.tally;
     let balanced = after.bytes_requested == before.bytes_requested
         && after.bytes_in_use == before.bytes_in_use;
+    // Workers are joined before a new thread starts in their slot, so at most `threads`
+    // workers and the main thread hold a cache at once; a new thread adopts an orphan before
+    // it makes a cache, so no more are ever made. Once every worker has exited, only the main
+    // thread's cache may still be attached.
+    let caches_adopted = after.caches <= o.threads + 1;
+    let caches_released = after.caches - after.orphaned_caches <= 1;
     let peak = peak_memory();
     let rate = t.ops as f64 / secs;
     println!(
@@ -267,8 +275,14 @@ fn report(
         t.handed_over, t.received, run.left_over
     );
     println!(
-        "thread churn      : {} threads started, {} at once; {} caches made, {} orphaned at the end",
-        run.threads_started, o.threads, after.caches, after.orphaned_caches
+        "thread churn      : {} threads started, {} at once; {} caches made ({}: at most threads + 1), \
+         {} orphaned at the end ({}: all but the main thread's)",
+        run.threads_started,
+        o.threads,
+        after.caches,
+        if caches_adopted { "ok" } else { "TOO MANY" },
+        after.orphaned_caches,
+        if caches_released { "ok" } else { "SOME STILL ATTACHED" }
     );
     println!("corruptions       : {}", t.corruptions);
     println!("failed allocations: {}", t.failed);
@@ -308,11 +322,19 @@ fn report(
     if !balanced {
         problems.push("stats do not balance".to_owned());
     }
+    if !caches_adopted {
+        problems.push(format!("{} caches made for {} threads at once", after.caches, o.threads));
+    }
+    if !caches_released {
+        problems.push("an exited worker's cache is still attached".to_owned());
+    }
     println!(
-        "soak-summary target={target} config={config} threads={} threads_started={} ops={} corruptions={} \
-         failed={} invalid_frees={} balance={} peak_mib={:.1} heap_peak_mib={:.1} secs={secs:.2} mops={:.2} result={}",
+        "soak-summary target={target} config={config} threads={} threads_started={} caches={} ops={} \
+         corruptions={} failed={} invalid_frees={} balance={} peak_mib={:.1} heap_peak_mib={:.1} \
+         secs={secs:.2} mops={:.2} result={}",
         o.threads,
         run.threads_started,
+        after.caches,
         t.ops,
         t.corruptions,
         t.failed,
