@@ -38,8 +38,8 @@ mod worker;
 
 use worker::{Shared, Tally};
 
-/// Defaults, the same natively and in wasm: on 2 busy cores a 10^8-operation run took 1 to 1.5
-/// minutes natively and 1.5 to 2 in wasmtime (about 1.5x slower; `scripts/soak.sh`).
+/// Defaults, the same natively and in wasm: on 2 cores shared with other builds (load average
+/// 5 to 20) a 10^8-operation run took 1 to 1.5 minutes natively and 1.5 to 3 in wasmtime.
 const DEFAULT_OPS: u64 = 100_000_000;
 const DEFAULT_THREADS: usize = 16;
 /// Operations a worker does before it exits (10^8 ops: 400 threads in all).
