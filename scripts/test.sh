@@ -5,8 +5,10 @@
 #   3. loom model checks of the locks, the remote-free list and the parking lot
 #   4. the runtime's tests compiled to wasm32-wasip1-threads, run in wasmtime 46
 #   5. the WASI threads example in wasmtime
-#   6. the browser test in headless Chromium (adaptive must pass, park must trap)
-#   7. the book: mdbook build, includes and internal links checked
+#   6. a quick soak (scripts/soak.sh --quick: 2*10^5 checked calls per run, both heap
+#      configurations, natively and in wasmtime; the full 10^8 soak is not run here)
+#   7. the browser test in headless Chromium (adaptive must pass, park must trap)
+#   8. the book: mdbook build, includes and internal links checked
 # Installs what is missing first (scripts/install-tools.sh). Stop early with ONLY=<stage>.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -39,6 +41,11 @@ if stage wasi; then
   say "WASI threads example in wasmtime"
   # `cargo run` uses the wasmtime runner of .cargo/config.toml.
   cargo run -p wasi-threads-demo --release --target wasm32-wasip1-threads -- 16 20000
+fi
+
+if stage soak; then
+  say "quick soak (native and wasmtime)"
+  scripts/soak.sh --quick
 fi
 
 if stage browser; then
