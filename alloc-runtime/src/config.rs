@@ -9,7 +9,19 @@ use wasm_heap_config::{
 
 use crate::size_class::ClassTable;
 
-/// A heap's configuration, computed at compile time (by `#[wasm_heap]` or by hand).
+/// A heap's configuration, computed at compile time (by `#[wasm_heap]` or by hand). Invalid
+/// values fail constant evaluation with the attribute's messages.
+///
+/// ```
+/// use wasm_heap::HeapConfig;
+///
+/// static CONFIG: HeapConfig = HeapConfig::new(&[16, 48, 128, 1024], 16, 4096)
+///     .with_cache_blocks(16)
+///     .with_checked(true)
+///     .with_grow_chunk(32);
+/// assert_eq!(CONFIG.classes().len(), 4);
+/// assert_eq!(CONFIG.pages(), (16, 4096));
+/// ```
 #[derive(Clone, Copy, Debug)]
 pub struct HeapConfig {
     pub(crate) classes: ClassTable,

@@ -95,6 +95,19 @@ impl<L: RawLock> Heap<L> {
 impl<L: RawLock, C: ConfigSource> Heap<L, C> {
     /// A heap with `C`'s constant configuration (what `#[wasm_heap]` expands to). Fails
     /// constant evaluation if `C` has none.
+    ///
+    /// ```
+    /// use wasm_heap::{ConfigSource, Heap, HeapConfig, lock::Spin};
+    ///
+    /// /// A configuration the compiler sees as a constant: its settings cost no loads.
+    /// enum Small {}
+    /// impl ConfigSource for Small {
+    ///     const CONSTANT: Option<&'static HeapConfig> =
+    ///         Some(&HeapConfig::new(&[16, 32, 64, 128], 0, 256).with_cache_blocks(0));
+    /// }
+    /// static HEAP: Heap<Spin, Small> = Heap::with_constant_config();
+    /// assert_eq!(HEAP.config().pages(), (0, 256));
+    /// ```
     pub const fn with_constant_config() -> Self {
         match C::CONSTANT {
             Some(config) => Self::build(config),
@@ -126,6 +139,15 @@ impl<L: RawLock, C: ConfigSource> Heap<L, C> {
     }
 
     /// The configuration.
+    ///
+    /// ```
+    /// use wasm_heap::{Heap, HeapConfig, lock::Spin};
+    ///
+    /// static CONFIG: HeapConfig = HeapConfig::DEFAULT.with_cache_blocks(8);
+    /// static HEAP: Heap<Spin> = Heap::new(&CONFIG);
+    /// assert_eq!(HEAP.config().cache_blocks(), 8);
+    /// assert!(!HEAP.config().checked());
+    /// ```
     #[inline(always)]
     pub fn config(&self) -> &'static HeapConfig {
         match C::CONSTANT {
