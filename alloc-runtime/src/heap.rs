@@ -201,7 +201,7 @@ impl<L: RawLock, C: ConfigSource> Heap<L, C> {
                 let at = self
                     .pages
                     .memory()
-                    .pointer(self.pages.address(run.start))
+                    .pointer(self.pages.memory().page_address(run.start))
                     .cast::<ThreadCache>();
                 // SAFETY: a fresh page run of ours, page-aligned, big enough (asserted in
                 // `cache`), used for nothing else, ever.

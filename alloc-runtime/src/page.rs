@@ -185,13 +185,13 @@ impl<'m> PageManager<'m> {
     /// Address of page `page`.
     #[inline]
     pub fn address(&self, page: usize) -> usize {
-        self.memory.base() + (page << PAGE_SHIFT)
+        self.memory.page_address(page)
     }
 
     /// The page holding `addr`, if `addr` lies in the address space.
     #[inline]
     pub fn page_of(&self, addr: usize) -> Option<usize> {
-        page_of(self.memory, addr)
+        self.memory.page_of(addr)
     }
 
     /// The tables, growing pages for them the first time.
@@ -483,18 +483,6 @@ impl<'m> PageView<'m> {
         self.memory
     }
 
-    /// Address of page `page`.
-    #[inline]
-    pub fn address(&self, page: usize) -> usize {
-        self.memory.base() + (page << PAGE_SHIFT)
-    }
-
-    /// The page holding `addr`, if `addr` lies in the address space.
-    #[inline]
-    pub fn page_of(&self, addr: usize) -> Option<usize> {
-        page_of(self.memory, addr)
-    }
-
     /// The state of page `page`, read from the live tables.
     pub fn state(&self, page: usize) -> PageState {
         match self.tables() {
@@ -536,9 +524,20 @@ impl<'m> PageView<'m> {
     }
 }
 
-fn page_of(memory: &Memory, addr: usize) -> Option<usize> {
-    let page = addr.wrapping_sub(memory.base()) >> PAGE_SHIFT;
-    (page < ADDRESS_SPACE_PAGES).then_some(page)
+/// Page arithmetic over a memory (here, not in `platform`: it is the same on every target).
+impl Memory {
+    /// Address of page `page`.
+    #[inline]
+    pub fn page_address(&self, page: usize) -> usize {
+        self.base() + (page << PAGE_SHIFT)
+    }
+
+    /// The page holding `addr`, if `addr` lies in the address space.
+    #[inline]
+    pub fn page_of(&self, addr: usize) -> Option<usize> {
+        let page = addr.wrapping_sub(self.base()) >> PAGE_SHIFT;
+        (page < ADDRESS_SPACE_PAGES).then_some(page)
+    }
 }
 
 fn counts(memory: &Memory, owned: usize, free: usize, dirty: usize) -> PageCounts {
@@ -557,7 +556,7 @@ fn zero_pages(memory: &Memory, w: usize, mut bits: u64) {
     while bits != 0 {
         let first = bits.trailing_zeros() as usize;
         let len = (bits >> first).trailing_ones() as usize;
-        let addr = memory.base() + ((w * 64 + first) << PAGE_SHIFT);
+        let addr = memory.page_address(w * 64 + first);
         // SAFETY: these pages were grown by the manager (owned), were free until this
         // instant, and now belong to the caller of `map` alone, which has not seen them
         // yet: nothing else reads or writes them. They lie inside the grown memory.

@@ -9,12 +9,9 @@
 
 use core::ptr::NonNull;
 
-use wasm_heap_config::{
-    ADDRESS_SPACE_PAGES, MAX_BLOCKS_PER_SPAN, MAX_CLASSES, PAGE_SHIFT, PAGE_SIZE,
-};
+use wasm_heap_config::{ADDRESS_SPACE_PAGES, MAX_BLOCKS_PER_SPAN, MAX_CLASSES, PAGE_SIZE};
 
 use crate::page::{MapError, PageManager, Run};
-use crate::platform::Memory;
 use crate::size_class::ClassTable;
 
 const BITMAP_WORDS: usize = MAX_BLOCKS_PER_SPAN / 64;
@@ -214,7 +211,7 @@ impl<'m> Spans<'m> {
             let memory = self.pages.memory();
             // SAFETY: listed ids are live records.
             let span = unsafe { self.span(id) };
-            let base = page_address(memory, span.start_page);
+            let base = memory.page_address(span.start_page as usize);
             while taken < out.len() && span.available > 0 {
                 let (index, zero) = span.take_one();
                 let ptr = memory.pointer(base + index * span.block_size as usize);
@@ -241,7 +238,7 @@ impl<'m> Spans<'m> {
         let memory = self.pages.memory();
         // SAFETY: `span_of_tag` checked that `id` is a record id.
         let span = unsafe { self.span(id) };
-        let start = page_address(memory, span.start_page);
+        let start = memory.page_address(span.start_page as usize);
         let offset = (ptr as usize).wrapping_sub(start);
         // Block sizes are never 0; `checked_div` only spares a panic path.
         let index = offset.checked_div(span.block_size as usize).unwrap_or(usize::MAX);
@@ -444,12 +441,6 @@ impl<'m> Spans<'m> {
             }
         }
     }
-}
-
-/// Address of page `page` of `memory`.
-#[inline]
-fn page_address(memory: &Memory, page: u32) -> usize {
-    memory.base() + ((page as usize) << PAGE_SHIFT)
 }
 
 impl Span {

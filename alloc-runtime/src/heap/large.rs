@@ -29,7 +29,7 @@ impl<L: RawLock, C: ConfigSource> Heap<L, C> {
         let Ok(run) = locked.spans.map_run(with_spare, zeroed) else {
             return ptr::null_mut();
         };
-        let addr = self.pages.address(run.start);
+        let addr = self.pages.memory().page_address(run.start);
         let aligned = addr.next_multiple_of(layout.align().max(PAGE_SIZE));
         let start = run.start + (aligned - addr) / PAGE_SIZE;
         // The spare pages before and after (possibly none): parts of the run just mapped.
@@ -44,10 +44,10 @@ impl<L: RawLock, C: ConfigSource> Heap<L, C> {
     #[cold]
     pub(super) fn release_large(&self, block: *mut u8, layout: Layout) {
         let n = Self::pages_for(layout.size());
-        let Some(start) = self.pages.page_of(block as usize) else {
+        let Some(start) = self.pages.memory().page_of(block as usize) else {
             return self.counters.report_invalid(block, FreeError::NotOurs);
         };
-        let aligned = self.pages.address(start) == block as usize;
+        let aligned = self.pages.memory().page_address(start) == block as usize;
         // A run is released only if it is one (never a span's pages or the heap's own).
         let released = aligned && self.lock_and_collect().spans.unmap_run(start, n).is_ok();
         if !released {
@@ -62,7 +62,7 @@ impl<L: RawLock, C: ConfigSource> Heap<L, C> {
 
     pub(super) fn resize_run(&self, block: *mut u8, old_size: usize, new_size: usize) -> bool {
         let (old_n, new_n) = (Self::pages_for(old_size), Self::pages_for(new_size));
-        let Some(start) = self.pages.page_of(block as usize) else { return false };
+        let Some(start) = self.pages.memory().page_of(block as usize) else { return false };
         if new_n == old_n {
             return true;
         }
