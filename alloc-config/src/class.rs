@@ -1,5 +1,6 @@
 use crate::{
     CLASS_GRANULE, MAX_BLOCKS_PER_SPAN, MAX_CLASS_SIZE, MAX_CLASSES, MAX_SPAN_PAGES, PAGE_SIZE,
+    mentions,
 };
 
 /// The default small size classes: every multiple of 16 up to 128, then four classes per
@@ -55,6 +56,17 @@ impl ClassError {
         }
     }
 }
+
+// The figures the messages state are the constants'.
+const _: () = {
+    const fn message(kind: ClassErrorKind) -> &'static str {
+        ClassError { kind, index: 0 }.message()
+    }
+    assert!(mentions(message(ClassErrorKind::TooMany), MAX_CLASSES as u64));
+    assert!(mentions(message(ClassErrorKind::Zero), CLASS_GRANULE as u64));
+    assert!(mentions(message(ClassErrorKind::NotMultipleOfGranule), CLASS_GRANULE as u64));
+    assert!(mentions(message(ClassErrorKind::TooLarge), MAX_CLASS_SIZE as u64));
+};
 
 /// No class: the request is served by whole pages.
 const NO_CLASS: u8 = u8::MAX;

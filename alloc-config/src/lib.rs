@@ -41,3 +41,54 @@ pub const DEFAULT_MIN_PAGES: u32 = 0;
 pub const DEFAULT_MAX_PAGES: u32 = ADDRESS_SPACE_PAGES as u32;
 /// Pages grown at once at the least, so small requests don't call `memory.grow` each time.
 pub const DEFAULT_GROW_CHUNK: u32 = 16;
+
+/// Whether `text` shows `n` as a whole decimal number, so a `const` assertion can tie a
+/// message's figure to the constant it states (a `const fn` message cannot format numbers).
+const fn mentions(text: &str, n: u64) -> bool {
+    let mut digits = [0u8; 20];
+    let mut len = 0;
+    let mut rest = n;
+    loop {
+        digits[19 - len] = b'0' + (rest % 10) as u8;
+        len += 1;
+        rest /= 10;
+        if rest == 0 {
+            break;
+        }
+    }
+    let text = text.as_bytes();
+    let mut start = 0;
+    while start + len <= text.len() {
+        let before_ok = start == 0 || !text[start - 1].is_ascii_digit();
+        let after_ok = start + len == text.len() || !text[start + len].is_ascii_digit();
+        let mut same = true;
+        let mut i = 0;
+        while i < len {
+            if text[start + i] != digits[20 - len + i] {
+                same = false;
+            }
+            i += 1;
+        }
+        if same && before_ok && after_ok {
+            return true;
+        }
+        start += 1;
+    }
+    false
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mentions_whole_numbers_only() {
+        assert!(mentions("at most 48 size classes", 48));
+        assert!(mentions("48", 48));
+        assert!(mentions("0 disables", 0));
+        assert!(!mentions("at most 480 size classes", 48));
+        assert!(!mentions("at most 148 size classes", 48));
+        assert!(!mentions("at most 47 size classes", 48));
+        assert!(mentions("2^64 is 18446744073709551615 + 1", u64::MAX));
+    }
+}
