@@ -3,12 +3,16 @@
 
 use proc_macro2::{Span, TokenStream, TokenTree};
 use syn::ext::IdentExt;
+use syn::meta::ParseNestedMeta;
 use syn::parse::{Parse, ParseStream};
 use syn::punctuated::Punctuated;
 use syn::spanned::Spanned;
 use syn::{
     Attribute, Expr, Ident, LitBool, LitInt, Path, RangeLimits, Token, Type, Visibility, token,
 };
+use wasm_heap_config::MAX_CACHE_BLOCKS;
+
+use crate::message;
 
 /// Every key the attribute accepts, in the order error messages and docs list them.
 pub const KEYS: [&str; 6] = ["pages", "classes", "lock", "cache", "checked", "crate"];
@@ -46,8 +50,7 @@ impl PagesArg {
 
 impl Parse for PagesArg {
     fn parse(input: ParseStream) -> syn::Result<Self> {
-        let expected =
-            "expected a page count: `pages = N`, `pages = MIN..=MAX` or `pages = MIN..MAX`";
+        let expected = format!("expected a page count: {}", message::PAGES_FORMS);
         if !input.peek(LitInt) {
             return Err(input.error(expected));
         }
@@ -128,90 +131,74 @@ impl Args {
         (args, errors)
     }
 
-    fn parse_entry(&mut self, meta: &syn::meta::ParseNestedMeta) -> syn::Result<()> {
-        let path = &meta.path;
-        let key = path.get_ident().map(|i| i.unraw().to_string()).unwrap_or_default();
-        let duplicate = |span: Span| {
-            Err(syn::Error::new(span, format!("duplicate key `{key}`; each key may be given once")))
-        };
+    fn parse_entry(&mut self, meta: &ParseNestedMeta) -> syn::Result<()> {
+        let key = meta.path.get_ident().map(|i| i.unraw().to_string()).unwrap_or_default();
         match key.as_str() {
-            "pages" => {
-                let value: PagesArg = value(meta, &key)?.parse()?;
-                if self.pages.is_some() {
-                    return duplicate(path.span());
-                }
-                self.pages = Some(value);
-            }
-            "classes" => {
-                let value: ClassesArg = value(meta, &key)?.parse()?;
-                if self.classes.is_some() {
-                    return duplicate(path.span());
-                }
-                self.classes = Some(value);
-            }
-            "lock" => {
-                let input = value(meta, &key)?;
-                if !input.peek(Ident::peek_any) {
-                    return Err(input.error(lock_expected()));
-                }
-                let value = input.call(Ident::parse_any)?;
-                if self.lock.is_some() {
-                    return duplicate(path.span());
-                }
-                self.lock = Some(value);
-            }
-            "cache" => {
-                let input = value(meta, &key)?;
-                if !input.peek(LitInt) {
-                    return Err(input.error(format!(
-                        "expected the number of blocks cached per size class per thread, 0..={} (0 disables the cache)",
-                        wasm_heap_config::MAX_CACHE_BLOCKS
-                    )));
-                }
-                let value: LitInt = input.parse()?;
-                if self.cache.is_some() {
-                    return duplicate(path.span());
-                }
-                self.cache = Some(value);
-            }
-            "checked" => {
-                let input = value(meta, &key)?;
-                if !input.peek(LitBool) {
-                    return Err(input.error("expected `true` or `false`"));
-                }
-                let value: LitBool = input.parse()?;
-                if self.checked.is_some() {
-                    return duplicate(path.span());
-                }
-                self.checked = Some(value);
-            }
-            "crate" => {
-                let input = value(meta, &key)?;
-                let value = parse_crate_path(input)?;
-                if self.krate.is_some() {
-                    return duplicate(path.span());
-                }
-                self.krate = Some(value);
-            }
+            "pages" => entry(&mut self.pages, meta, &key, PagesArg::parse),
+            "classes" => entry(&mut self.classes, meta, &key, ClassesArg::parse),
+            "lock" => entry(&mut self.lock, meta, &key, parse_lock),
+            "cache" => entry(&mut self.cache, meta, &key, parse_cache),
+            "checked" => entry(&mut self.checked, meta, &key, parse_checked),
+            "crate" => entry(&mut self.krate, meta, &key, parse_crate_path),
             _ => {
+                let path = &meta.path;
                 let shown = quote::ToTokens::to_token_stream(path).to_string().replace(' ', "");
-                return Err(syn::Error::new_spanned(
+                Err(syn::Error::new_spanned(
                     path,
-                    format!("unknown key `{shown}`; expected one of {}", list(&KEYS)),
-                ));
+                    format!("unknown key `{shown}`; expected one of {}", message::list(&KEYS)),
+                ))
             }
         }
-        Ok(())
     }
 }
 
-/// The `=` after a key, with an error naming the key when it is missing.
-fn value<'a>(meta: &'a syn::meta::ParseNestedMeta, key: &str) -> syn::Result<ParseStream<'a>> {
-    if meta.input.peek(Token![=]) {
-        meta.value()
-    } else {
-        Err(syn::Error::new_spanned(&meta.path, format!("expected a value: `{key} = ...`")))
+/// One `key = value` entry: the `=`, the value as `parse` reads it, and the key stored once.
+fn entry<T>(
+    slot: &mut Option<T>,
+    meta: &ParseNestedMeta,
+    key: &str,
+    parse: fn(ParseStream) -> syn::Result<T>,
+) -> syn::Result<()> {
+    let path = &meta.path;
+    if !meta.input.peek(Token![=]) {
+        return Err(syn::Error::new_spanned(path, format!("expected a value: `{key} = ...`")));
     }
+    let _: Token![=] = meta.input.parse()?;
+    let value = parse(meta.input)?;
+    if slot.is_some() {
+        return Err(syn::Error::new(
+            path.span(),
+            format!("duplicate key `{key}`; each key may be given once"),
+        ));
+    }
+    *slot = Some(value);
+    Ok(())
+}
+
+/// `lock = name`: any identifier (`valid` judges the name).
+fn parse_lock(input: ParseStream) -> syn::Result<Ident> {
+    if !input.peek(Ident::peek_any) {
+        return Err(input.error(format!("expected a lock: {}", message::one_of_locks())));
+    }
+    input.call(Ident::parse_any)
+}
+
+/// `cache = N`: any integer literal, negative ones too (`valid` judges the number).
+fn parse_cache(input: ParseStream) -> syn::Result<LitInt> {
+    if !input.peek(LitInt) {
+        return Err(input.error(format!(
+            "expected the number of blocks cached per size class per thread, 0..={MAX_CACHE_BLOCKS} (0 disables the cache)"
+        )));
+    }
+    input.parse()
+}
+
+/// `checked = true` or `checked = false`.
+fn parse_checked(input: ParseStream) -> syn::Result<LitBool> {
+    if !input.peek(LitBool) {
+        return Err(input.error("expected `true` or `false`"));
+    }
+    input.parse()
 }
 
 /// `crate = some::path` or, as serde writes it, `crate = "some::path"`.
@@ -247,16 +234,6 @@ fn skip_to_comma(input: ParseStream) -> syn::Result<()> {
     })
 }
 
-/// "expected one of `spin`, `park`, ..." for `lock`.
-pub fn lock_expected() -> String {
-    format!("expected a lock: one of {}", list(&wasm_heap_config::LockKind::NAMES))
-}
-
-/// `` `a`, `b`, `c` ``.
-pub fn list(names: &[&str]) -> String {
-    names.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", ")
-}
-
 /// The item `#[wasm_heap]` sits on: `static NAME: Type;`, parsed by hand because syn 2's
 /// `ItemStatic` insists on an initializer and rustc hands the attribute none.
 pub struct StaticItem {
@@ -267,7 +244,7 @@ pub struct StaticItem {
     pub ident: Ident,
     pub colon: Token![:],
     /// Any type is accepted (conventionally `Heap`, which need not be in scope); the
-    /// expansion replaces it with the real `Heap<Lock>`.
+    /// expansion replaces it with the real `Heap<Lock, Config>`.
     #[allow(dead_code)]
     pub ty: Type,
     pub init: Option<(Token![=], Expr)>,

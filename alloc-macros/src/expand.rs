@@ -5,55 +5,15 @@
 
 use proc_macro2::{Literal, TokenStream};
 use quote::{format_ident, quote, quote_spanned};
+use syn::Ident;
 use wasm_heap_config::{LockKind, PAGE_SIZE};
 
-use crate::ast::{Args, StaticItem};
+use crate::ast::StaticItem;
 use crate::metadata::Metadata;
-use crate::valid::{self, Config};
+use crate::resolve::{Config, Origin};
 
-/// The attribute, with the metadata read from `$CARGO_MANIFEST_DIR/Cargo.toml`.
-pub fn wasm_heap(args: TokenStream, item: TokenStream) -> TokenStream {
-    let mut meta_errors = Vec::new();
-    let meta = Metadata::load(&mut meta_errors);
-    expand(args, item, &meta, meta_errors)
-}
-
-/// The attribute with given metadata (and the errors met reading it).
-pub fn expand(
-    args: TokenStream,
-    item: TokenStream,
-    meta: &Metadata,
-    meta_errors: Vec<syn::Error>,
-) -> TokenStream {
-    let (args, mut errors) = Args::parse(args);
-    let item = match syn::parse2::<StaticItem>(item.clone()) {
-        Ok(item) => item,
-        Err(e) => {
-            // Not a static we can rewrite: leave the item as it was, and say why.
-            errors.push(e);
-            errors.extend(meta_errors);
-            return with_errors(item, errors);
-        }
-    };
-    let config = valid::resolve(&args, meta, &mut errors);
-    if let Some(mutability) = &item.mutability {
-        errors.push(syn::Error::new(
-            mutability.span,
-            "a `#[wasm_heap]` static must not be `mut`: the heap synchronizes itself; remove `mut`",
-        ));
-    }
-    if let Some((eq, expr)) = &item.init {
-        errors.push(syn::Error::new_spanned(
-            quote!(#eq #expr),
-            "remove the initializer: `#[wasm_heap]` generates it from its settings (write `static NAME: Heap;`)",
-        ));
-    }
-    errors.extend(meta_errors);
-    let tokens = static_item(&item, &config, meta);
-    with_errors(tokens, errors)
-}
-
-fn with_errors(mut tokens: TokenStream, errors: Vec<syn::Error>) -> TokenStream {
+/// `tokens`, then a `compile_error!` for each error.
+pub fn with_errors(mut tokens: TokenStream, errors: Vec<syn::Error>) -> TokenStream {
     let combined = errors.into_iter().reduce(|mut all, e| {
         all.combine(e);
         all
@@ -64,18 +24,23 @@ fn with_errors(mut tokens: TokenStream, errors: Vec<syn::Error>) -> TokenStream 
     tokens
 }
 
-fn static_item(item: &StaticItem, config: &Config, meta: &Metadata) -> TokenStream {
-    let StaticItem { attrs, vis, static_token, ident, colon, semi, .. } = item;
-    let krate = &config.krate;
-    let lock = format_ident!(
+/// The runtime's name for a lock (`wasm_heap::__private::NAME`).
+fn lock_type(kind: LockKind) -> Ident {
+    format_ident!(
         "{}",
-        match config.lock.value {
+        match kind {
             LockKind::Spin => "Spin",
             LockKind::Park => "Park",
             LockKind::Adaptive => "Adaptive",
             LockKind::None => "NoLock",
         }
-    );
+    )
+}
+
+/// The static, its configuration type, and what `lock = none` needs.
+pub fn static_item(item: &StaticItem, config: &Config, meta: &Metadata) -> TokenStream {
+    let StaticItem { attrs, vis, static_token, ident, colon, semi, .. } = item;
+    let krate = &config.krate;
     let classes = config.classes.value.iter().map(|&c| Literal::u32_unsuffixed(c));
     let (min, max) = config.pages.value;
     let (min, max) = (Literal::u32_unsuffixed(min), Literal::u32_unsuffixed(max));
@@ -92,6 +57,7 @@ fn static_item(item: &StaticItem, config: &Config, meta: &Metadata) -> TokenStre
             )
         });
 
+    let lock = lock_type(config.lock.value);
     // A proc macro can't see target features; the build with threads refuses `none` itself.
     let no_lock_guard = (config.lock.value == LockKind::None).then(|| {
         let span = config.lock.origin.span();
@@ -143,7 +109,7 @@ fn doc_lines(config: &Config) -> Vec<String> {
         0 => "off".to_owned(),
         n => format!("{n} blocks per class per thread"),
     };
-    let row = |key: &str, value: String, origin: valid::Origin| {
+    let row = |key: &str, value: String, origin: Origin| {
         format!(" | `{key}` | {value} | {} |", origin.describe())
     };
     vec![
@@ -190,7 +156,7 @@ mod tests {
             Some(t) => Metadata::parse(t, Path::new("/nonexistent/Cargo.toml"), &mut errors),
             None => Metadata::default(),
         };
-        expand(args, item, &meta, errors).to_string()
+        crate::attribute(args, item, &meta, errors).to_string()
     }
 
     fn squash(s: &str) -> String {

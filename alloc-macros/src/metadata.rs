@@ -18,7 +18,8 @@ use proc_macro2::Span;
 use toml::Value;
 use wasm_heap_config::LockKind;
 
-use crate::ast::{self, PagesArg};
+use crate::ast::PagesArg;
+use crate::message;
 use crate::valid::{self, PagesValue, Part, Problem};
 
 /// The keys `[package.metadata.wasm-heap]` accepts (`crate` is attribute-only).
@@ -49,23 +50,27 @@ impl Metadata {
         }
     }
 
+    /// An error about the table (`key` empty) or one of its keys, at the attribute, naming
+    /// the manifest.
+    pub fn error(&self, key: &str, message: &str) -> syn::Error {
+        let key = if key.is_empty() { String::new() } else { format!(" key `{key}`") };
+        let path = self.manifest.as_deref().unwrap_or(Path::new("Cargo.toml"));
+        syn::Error::new(
+            Span::call_site(),
+            format!("invalid `[package.metadata.wasm-heap]`{key} in {}: {message}", path.display()),
+        )
+    }
+
     /// Parses a manifest's text; `path` is only for messages and tracking.
     pub fn parse(text: &str, path: &Path, errors: &mut Vec<syn::Error>) -> Metadata {
         let mut meta = Metadata { manifest: Some(path.to_owned()), ..Metadata::default() };
-        let fail = |errors: &mut Vec<syn::Error>, key: &str, message: &str| {
-            let key = if key.is_empty() { String::new() } else { format!(" key `{key}`") };
-            errors.push(syn::Error::new(
-                Span::call_site(),
-                format!(
-                    "invalid `[package.metadata.wasm-heap]`{key} in {}: {message}",
-                    path.display()
-                ),
-            ));
+        let fail = |errors: &mut Vec<syn::Error>, meta: &Metadata, key: &str, message: &str| {
+            errors.push(meta.error(key, message));
         };
         let table = match text.parse::<toml::Table>() {
             Ok(t) => t,
             Err(e) => {
-                fail(errors, "", &format!("not valid TOML: {}", e.message()));
+                fail(errors, &meta, "", &format!("not valid TOML: {}", e.message()));
                 return meta;
             }
         };
@@ -75,7 +80,7 @@ impl Metadata {
             return meta;
         };
         let Some(section) = section.as_table() else {
-            fail(errors, "", "expected a table of settings");
+            fail(errors, &meta, "", "expected a table of settings");
             return meta;
         };
         for (key, value) in section {
@@ -91,35 +96,35 @@ impl Metadata {
                     }
                     None => Err("expected `true` or `false`".to_owned()),
                 },
-                _ => Err(format!("unknown key; expected one of {}", ast::list(&KEYS))),
+                _ => Err(format!("unknown key; expected one of {}", message::list(&KEYS))),
             };
             if let Err(message) = result {
-                fail(errors, key, &message);
+                fail(errors, &meta, key, &message);
             }
         }
         meta
     }
 }
 
-const PAGES_FORMS: &str =
+const TOML_PAGES_FORMS: &str =
     "expected an integer N (at most N pages) or a string \"MIN..=MAX\" or \"MIN..MAX\"";
 
 fn pages(value: &Value) -> Result<(u32, u32), String> {
     let written = match value {
         Value::Integer(n) => match u64::try_from(*n) {
             Ok(n) => PagesValue { min: None, max: n, half_open: false },
-            Err(_) => return Err(format!("{PAGES_FORMS} (got {n})")),
+            Err(_) => return Err(format!("{TOML_PAGES_FORMS} (got {n})")),
         },
         Value::String(s) => {
             let arg: PagesArg =
-                syn::parse_str(s).map_err(|_| format!("{PAGES_FORMS} (got {s:?})"))?;
+                syn::parse_str(s).map_err(|_| format!("{TOML_PAGES_FORMS} (got {s:?})"))?;
             let num = |lit: &syn::LitInt| {
-                lit.base10_parse::<u64>().map_err(|_| format!("{PAGES_FORMS} (got {s:?})"))
+                lit.base10_parse::<u64>().map_err(|_| format!("{TOML_PAGES_FORMS} (got {s:?})"))
             };
             let min = arg.min.as_ref().map(num).transpose()?;
             PagesValue { min, max: num(&arg.max)?, half_open: arg.half_open() }
         }
-        _ => return Err(PAGES_FORMS.to_owned()),
+        _ => return Err(TOML_PAGES_FORMS.to_owned()),
     };
     valid::pages(written).map_err(|p| p.message)
 }
@@ -143,7 +148,7 @@ fn classes(value: &Value) -> Result<Vec<u32>, String> {
 fn lock(value: &Value) -> Result<LockKind, String> {
     let name = value
         .as_str()
-        .ok_or_else(|| format!("expected a string, one of {}", ast::list(&LockKind::NAMES)))?;
+        .ok_or_else(|| format!("expected a string, one of {}", message::list(&LockKind::NAMES)))?;
     valid::lock(name).map_err(|p| p.message)
 }
 

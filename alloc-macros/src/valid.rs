@@ -1,17 +1,20 @@
-//! Validate: turn written values (from the attribute or from `Cargo.toml`) into a [`Config`],
-//! judging every value by `wasm_heap_config`'s rules, the same ones the runtime's `const fn`s
-//! apply, so the attribute and the runtime can never disagree.
+//! Validate: judge written values (from the attribute or from `Cargo.toml`) by
+//! `wasm_heap_config`'s rules, the same ones the runtime's `const fn`s apply, so the attribute
+//! and the runtime can never disagree; and check the item the attribute sits on.
+//!
+//! The rules ([`pages`], [`classes`], [`lock`], [`cache`]) take plain values and
+//! say which part of a value is wrong; [`args`] and [`item`] turn that into errors spanned on
+//! the attribute's tokens.
 
 use proc_macro2::Span;
-use syn::Path;
+use syn::{LitInt, Path};
 use wasm_heap_config::{
-    ADDRESS_SPACE_PAGES, ClassError, ClassErrorKind, DEFAULT_CACHE_BLOCKS, DEFAULT_CLASSES,
-    DEFAULT_MAX_PAGES, DEFAULT_MIN_PAGES, LockKind, MAX_CACHE_BLOCKS, PagesError, validate_classes,
-    validate_pages,
+    ADDRESS_SPACE_PAGES, ClassError, ClassErrorKind, DEFAULT_MIN_PAGES, LockKind, MAX_CACHE_BLOCKS,
+    PagesError, validate_classes, validate_pages,
 };
 
-use crate::ast::{self, Args, PagesArg};
-use crate::metadata::Metadata;
+use crate::ast::{Args, StaticItem};
+use crate::message;
 
 /// Which part of a value a problem is about, so the attribute can span just that token.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -122,7 +125,7 @@ pub fn lock(name: &str) -> Result<LockKind, Problem> {
     LockKind::from_name(name).ok_or_else(|| {
         Problem::new(
             Part::Whole,
-            format!("unknown lock `{name}`; expected one of {}", ast::list(&LockKind::NAMES)),
+            format!("unknown lock `{name}`; expected {}", message::one_of_locks()),
         )
     })
 }
@@ -131,171 +134,126 @@ pub fn lock(name: &str) -> Result<LockKind, Problem> {
 pub fn cache(blocks: u64) -> Result<u32, Problem> {
     match u32::try_from(blocks) {
         Ok(b) if b <= MAX_CACHE_BLOCKS => Ok(b),
-        _ => Err(Problem::new(
-            Part::Whole,
-            format!(
-                "at most {MAX_CACHE_BLOCKS} blocks per size class may be cached per thread; 0 disables the cache (got {blocks})"
-            ),
-        )),
+        _ => Err(Problem::new(Part::Whole, format!("{} (got {blocks})", message::cache_allowed()))),
     }
 }
 
-/// Where a setting's value came from.
-#[derive(Clone, Copy, Debug)]
-pub enum Origin {
-    /// Written in the attribute; the span of the value.
-    Attribute(Span),
-    /// `[package.metadata.wasm-heap]` in the crate's `Cargo.toml`.
-    Metadata,
-    /// Built in.
-    Default,
-}
-
-impl Origin {
-    pub fn describe(self) -> &'static str {
-        match self {
-            Origin::Attribute(_) => "attribute",
-            Origin::Metadata => "Cargo.toml",
-            Origin::Default => "default",
-        }
-    }
-
-    /// The span generated code about this setting should carry.
-    pub fn span(self) -> Span {
-        match self {
-            Origin::Attribute(span) => span,
-            _ => Span::call_site(),
-        }
-    }
-}
-
-/// One resolved setting.
+/// A value of the attribute that passed its rules, and the span of what was written.
 #[derive(Clone, Debug)]
-pub struct Setting<T> {
+pub struct Spanned<T> {
     pub value: T,
-    pub origin: Origin,
+    pub span: Span,
 }
 
-/// The configuration the expansion is built from; always valid (a bad value falls back to the
-/// `Cargo.toml` or built-in one, with its error reported separately).
-#[derive(Clone)]
-pub struct Config {
-    pub pages: Setting<(u32, u32)>,
-    pub classes: Setting<Vec<u32>>,
-    pub lock: Setting<LockKind>,
-    pub cache: Setting<u32>,
-    pub checked: Setting<bool>,
-    pub krate: Path,
+/// The attribute's values that passed their rules; `None` where the attribute says nothing or
+/// the value was bad (its error is reported).
+#[derive(Clone, Default)]
+pub struct AttrValues {
+    /// `(min, max)`, spanned on the maximum (what the budget rule judges).
+    pub pages: Option<Spanned<(u32, u32)>>,
+    pub classes: Option<Spanned<Vec<u32>>>,
+    pub lock: Option<Spanned<LockKind>>,
+    pub cache: Option<Spanned<u32>>,
+    pub checked: Option<Spanned<bool>>,
+    pub krate: Option<Path>,
 }
 
-fn pick<T>(attr: Option<(T, Span)>, meta: Option<T>, default: T) -> Setting<T> {
-    match (attr, meta) {
-        (Some((value, span)), _) => Setting { value, origin: Origin::Attribute(span) },
-        (None, Some(value)) => Setting { value, origin: Origin::Metadata },
-        (None, None) => Setting { value: default, origin: Origin::Default },
-    }
-}
-
-fn int<T: std::str::FromStr<Err: std::fmt::Display>>(lit: &syn::LitInt) -> Option<T> {
-    lit.base10_parse().ok()
-}
-
-/// Resolves the attribute over the metadata over the built-in defaults, pushing an error for
-/// every attribute value that breaks a rule (spanned on the offending token).
-pub fn resolve(args: &Args, meta: &Metadata, errors: &mut Vec<syn::Error>) -> Config {
-    let mut spanned_errors = Vec::new();
-    let mut fail = |span: Span, message: String| errors.push(syn::Error::new(span, message));
-
-    let pages_attr = args.pages.as_ref().and_then(|p| {
-        let (span_min, span_max) = (p.min.as_ref().map(|m| m.span()), p.max.span());
-        let too_big = |span: Span, fail: &mut dyn FnMut(Span, String)| {
-            fail(
-                span,
-                format!("{} (got a number beyond u64)", PagesError::AboveAddressSpace.message()),
-            );
+/// Judges every value of the attribute, pushing an error (spanned on the offending token) for
+/// each that breaks a rule.
+pub fn args(args: &Args, errors: &mut Vec<syn::Error>) -> AttrValues {
+    let pages = args.pages.as_ref().and_then(|p| {
+        let too_big = |lit: &LitInt| {
+            let message =
+                format!("{} (got a number beyond u64)", PagesError::AboveAddressSpace.message());
+            syn::Error::new(lit.span(), message)
         };
         let min = match &p.min {
             Some(m) => match int::<u64>(m) {
                 Some(v) => Some(v),
                 None => {
-                    too_big(m.span(), &mut fail);
+                    errors.push(too_big(m));
                     return None;
                 }
             },
             None => None,
         };
         let Some(max) = int::<u64>(&p.max) else {
-            too_big(p.max.span(), &mut fail);
+            errors.push(too_big(&p.max));
             return None;
         };
         match pages(PagesValue { min, max, half_open: p.half_open() }) {
-            Ok(v) => Some((v, pages_span(p))),
-            Err(problem) => {
-                match problem.part {
-                    Part::Min => fail(span_min.unwrap_or(span_max), problem.message),
-                    Part::Max => fail(span_max, problem.message),
+            Ok(value) => Some(Spanned { value, span: p.max.span() }),
+            Err(Problem { message, part }) => {
+                errors.push(match part {
+                    Part::Min => {
+                        let min = p.min.as_ref().unwrap_or(&p.max);
+                        syn::Error::new(min.span(), message)
+                    }
+                    Part::Max => syn::Error::new(p.max.span(), message),
                     // From the first token to the last, as `new_spanned` renders on stable.
-                    _ => spanned_errors.push(syn::Error::new_spanned(p.tokens(), problem.message)),
-                }
+                    Part::Whole | Part::Class(_) => syn::Error::new_spanned(p.tokens(), message),
+                });
                 None
             }
         }
     });
-
-    let classes_attr = args.classes.as_ref().and_then(|c| {
-        let mut values = Vec::with_capacity(c.items.len());
-        for lit in &c.items {
-            // Beyond u64 is certainly beyond u32: report it as too large.
-            values.push(int::<u64>(lit).unwrap_or(u64::MAX));
-        }
+    let classes = args.classes.as_ref().and_then(|c| {
+        // Beyond u64 is certainly beyond u32: report it as too large.
+        let values: Vec<u64> =
+            c.items.iter().map(|lit| int::<u64>(lit).unwrap_or(u64::MAX)).collect();
         match classes(&values) {
-            Ok(v) => Some((v, c.span())),
-            Err(problem) => {
-                let span = match problem.part {
-                    Part::Class(i) => c.items.get(i).map_or_else(|| c.span(), |l| l.span()),
-                    _ => c.span(),
+            Ok(value) => Some(Spanned { value, span: c.span() }),
+            Err(Problem { message, part }) => {
+                let span = match part {
+                    Part::Class(i) => c.items.get(i).map_or_else(|| c.span(), LitInt::span),
+                    Part::Whole | Part::Min | Part::Max => c.span(),
                 };
-                fail(span, problem.message);
+                errors.push(syn::Error::new(span, message));
                 None
             }
         }
     });
-
-    let lock_attr = args.lock.as_ref().and_then(|ident| {
+    let lock = args.lock.as_ref().and_then(|ident| {
         let name = syn::ext::IdentExt::unraw(ident).to_string();
         match lock(&name) {
-            Ok(kind) => Some((kind, ident.span())),
+            Ok(value) => Some(Spanned { value, span: ident.span() }),
             Err(problem) => {
-                fail(ident.span(), problem.message);
+                errors.push(syn::Error::new(ident.span(), problem.message));
                 None
             }
         }
     });
-
-    let cache_attr =
+    let cache =
         args.cache.as_ref().and_then(|lit| match cache(int::<u64>(lit).unwrap_or(u64::MAX)) {
-            Ok(v) => Some((v, lit.span())),
+            Ok(value) => Some(Spanned { value, span: lit.span() }),
             Err(problem) => {
-                fail(lit.span(), problem.message);
+                errors.push(syn::Error::new(lit.span(), problem.message));
                 None
             }
         });
-
-    let checked_attr = args.checked.as_ref().map(|b| (b.value, b.span));
-    errors.extend(spanned_errors);
-
-    Config {
-        pages: pick(pages_attr, meta.pages, (DEFAULT_MIN_PAGES, DEFAULT_MAX_PAGES)),
-        classes: pick(classes_attr, meta.classes.clone(), DEFAULT_CLASSES.to_vec()),
-        lock: pick(lock_attr, meta.lock, LockKind::Adaptive),
-        cache: pick(cache_attr, meta.cache, DEFAULT_CACHE_BLOCKS),
-        checked: pick(checked_attr, meta.checked, false),
-        krate: args.krate.clone().unwrap_or_else(|| syn::parse_quote!(::wasm_heap)),
-    }
+    let checked = args.checked.as_ref().map(|b| Spanned { value: b.value, span: b.span });
+    AttrValues { pages, classes, lock, cache, checked, krate: args.krate.clone() }
 }
 
-fn pages_span(p: &PagesArg) -> Span {
-    p.min.as_ref().map_or_else(|| p.max.span(), |m| m.span())
+fn int<T: std::str::FromStr<Err: std::fmt::Display>>(lit: &LitInt) -> Option<T> {
+    lit.base10_parse().ok()
+}
+
+/// Checks the item: a `static` (that much `ast` ensures) that is not `mut` and has no
+/// initializer, pushing an error for each that is.
+pub fn item(item: &StaticItem, errors: &mut Vec<syn::Error>) {
+    if let Some(mutability) = &item.mutability {
+        errors.push(syn::Error::new(
+            mutability.span,
+            "a `#[wasm_heap]` static must not be `mut`: the heap synchronizes itself; remove `mut`",
+        ));
+    }
+    if let Some((eq, expr)) = &item.init {
+        errors.push(syn::Error::new_spanned(
+            quote::quote!(#eq #expr),
+            "remove the initializer: `#[wasm_heap]` generates it from its settings (write `static NAME: Heap;`)",
+        ));
+    }
 }
 
 #[cfg(test)]

@@ -1,0 +1,24 @@
+//! The wording the attribute's and `Cargo.toml`'s messages share: how lists of names are shown
+//! and what each key allows, built from `wasm_heap_config`'s constants so no figure can drift.
+
+use wasm_heap_config::{LockKind, MAX_CACHE_BLOCKS};
+
+/// `` `a`, `b`, `c` ``.
+pub fn list(names: &[&str]) -> String {
+    names.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", ")
+}
+
+/// "one of `spin`, `park`, `adaptive`, `none`".
+pub fn one_of_locks() -> String {
+    format!("one of {}", list(&LockKind::NAMES))
+}
+
+/// The attribute's forms of `pages`.
+pub const PAGES_FORMS: &str = "`pages = N`, `pages = MIN..=MAX` or `pages = MIN..MAX`";
+
+/// What `cache` allows.
+pub fn cache_allowed() -> String {
+    format!(
+        "at most {MAX_CACHE_BLOCKS} blocks per size class may be cached per thread; 0 disables the cache"
+    )
+}
