@@ -10,7 +10,7 @@ use syn::spanned::Spanned;
 use syn::{
     Attribute, Expr, Ident, LitBool, LitInt, Path, RangeLimits, Token, Type, Visibility, token,
 };
-use wasm_heap_config::MAX_CACHE_BLOCKS;
+use wasm_heap_config::{ADDRESS_SPACE_PAGES, MAX_CACHE_BLOCKS};
 
 use crate::message;
 
@@ -59,6 +59,20 @@ impl Parse for PagesArg {
             return Ok(PagesArg { min: None, limits: None, max: first });
         }
         let limits: RangeLimits = input.parse()?;
+        if at_end(input) {
+            // At the end, `input.error` would span the whole attribute: span what was written.
+            let min = first.base10_digits();
+            let dots = match limits {
+                RangeLimits::HalfOpen(_) => "..",
+                RangeLimits::Closed(_) => "..=",
+            };
+            return Err(syn::Error::new_spanned(
+                quote::quote!(#first #limits),
+                format!(
+                    "the range `{min}{dots}` has no maximum: write `pages = {min}..=MAX` or `pages = {min}..MAX`, with MAX at most {ADDRESS_SPACE_PAGES}"
+                ),
+            ));
+        }
         if !input.peek(LitInt) {
             return Err(input.error(expected));
         }
@@ -163,7 +177,17 @@ fn entry<T>(
     if !meta.input.peek(Token![=]) {
         return Err(syn::Error::new_spanned(path, format!("expected a value: `{key} = ...`")));
     }
-    let _: Token![=] = meta.input.parse()?;
+    let eq: Token![=] = meta.input.parse()?;
+    if at_end(meta.input) {
+        // Nothing after `=`: `parse` says what is expected, spanned on `key =` (at the end of
+        // the attribute its own error would span the whole attribute).
+        let expected = match parse(meta.input) {
+            // (syn words an error at the very end so; here the span says where.)
+            Err(e) => e.to_string().trim_start_matches("unexpected end of input, ").to_owned(),
+            Ok(_) => "expected a value".to_owned(),
+        };
+        return Err(syn::Error::new_spanned(quote::quote!(#path #eq), expected));
+    }
     let value = parse(meta.input)?;
     if slot.is_some() {
         return Err(syn::Error::new(
@@ -173,6 +197,11 @@ fn entry<T>(
     }
     *slot = Some(value);
     Ok(())
+}
+
+/// Whether nothing of this entry's value is left: the end, or the `,` before the next key.
+fn at_end(input: ParseStream) -> bool {
+    input.is_empty() || input.peek(Token![,])
 }
 
 /// `lock = name`: any identifier (`valid` judges the name).
@@ -324,6 +353,25 @@ mod tests {
         assert!(messages[2].starts_with("duplicate key `pages`"));
         assert_eq!(args.lock.unwrap(), "spin");
         assert_eq!(args.pages.unwrap().max.base10_digits(), "3");
+    }
+
+    #[test]
+    fn a_range_without_maximum_or_a_missing_value_is_spanned_on_what_was_written() {
+        let (_, errors) = Args::parse(quote!(pages = 16..));
+        assert_eq!(errors.len(), 1);
+        assert_eq!(
+            errors[0].to_string(),
+            "the range `16..` has no maximum: write `pages = 16..=MAX` or `pages = 16..MAX`, with MAX at most 65536"
+        );
+        let (_, errors) = Args::parse(quote!(pages = 4..=, lock = spin));
+        assert!(errors[0].to_string().starts_with("the range `4..=` has no maximum"));
+        // `key =` and nothing: the key's own expectation.
+        let (args, errors) = Args::parse(quote!(cache =, lock = spin, checked =));
+        let messages: Vec<String> = errors.iter().map(|e| e.to_string()).collect();
+        assert_eq!(messages.len(), 2, "{messages:?}");
+        assert!(messages[0].starts_with("expected the number of blocks cached"), "{messages:?}");
+        assert_eq!(messages[1], "expected `true` or `false`");
+        assert_eq!(args.lock.unwrap(), "spin");
     }
 
     #[test]
