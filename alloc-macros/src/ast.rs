@@ -17,15 +17,49 @@ use crate::message;
 /// Every key the attribute accepts, in the order error messages and docs list them.
 pub const KEYS: [&str; 6] = ["pages", "classes", "lock", "cache", "checked", "crate"];
 
+/// An integer literal as written, with its sign. syn reads `-1` as one literal spanned on the
+/// `-` alone, so the sign is kept apart and errors can span both tokens.
+#[derive(Clone)]
+pub struct IntLit {
+    pub minus: Option<Token![-]>,
+    pub lit: LitInt,
+}
+
+impl IntLit {
+    /// The number as written (sign, digits; no suffix or underscores).
+    pub fn digits(&self) -> String {
+        let sign = if self.minus.is_some() { "-" } else { "" };
+        format!("{sign}{}", self.lit.base10_digits())
+    }
+
+    /// An error spanned on the whole number.
+    pub fn error(&self, message: impl std::fmt::Display) -> syn::Error {
+        syn::Error::new_spanned(self, message)
+    }
+}
+
+impl Parse for IntLit {
+    fn parse(input: ParseStream) -> syn::Result<Self> {
+        Ok(IntLit { minus: input.parse()?, lit: input.parse()? })
+    }
+}
+
+impl quote::ToTokens for IntLit {
+    fn to_tokens(&self, tokens: &mut TokenStream) {
+        self.minus.to_tokens(tokens);
+        self.lit.to_tokens(tokens);
+    }
+}
+
 /// `pages = N`, `pages = a..=b` or `pages = a..b`.
 #[derive(Clone)]
 pub struct PagesArg {
     /// `a` of a range; `None` for the plain `N` form.
-    pub min: Option<LitInt>,
+    pub min: Option<IntLit>,
     /// `..=` or `..`; `None` for the plain `N` form.
     pub limits: Option<RangeLimits>,
     /// `N`, or `b` of a range.
-    pub max: LitInt,
+    pub max: IntLit,
 }
 
 impl PagesArg {
@@ -54,14 +88,14 @@ impl Parse for PagesArg {
         if !input.peek(LitInt) {
             return Err(input.error(expected));
         }
-        let first: LitInt = input.parse()?;
+        let first: IntLit = input.parse()?;
         if !input.peek(Token![..]) && !input.peek(Token![..=]) {
             return Ok(PagesArg { min: None, limits: None, max: first });
         }
         let limits: RangeLimits = input.parse()?;
         if at_end(input) {
             // At the end, `input.error` would span the whole attribute: span what was written.
-            let min = first.base10_digits();
+            let min = first.digits();
             let dots = match limits {
                 RangeLimits::HalfOpen(_) => "..",
                 RangeLimits::Closed(_) => "..=",
@@ -76,7 +110,7 @@ impl Parse for PagesArg {
         if !input.peek(LitInt) {
             return Err(input.error(expected));
         }
-        let max: LitInt = input.parse()?;
+        let max: IntLit = input.parse()?;
         Ok(PagesArg { min: Some(first), limits: Some(limits), max })
     }
 }
@@ -85,7 +119,7 @@ impl Parse for PagesArg {
 #[derive(Clone)]
 pub struct ClassesArg {
     pub bracket: token::Bracket,
-    pub items: Vec<LitInt>,
+    pub items: Vec<IntLit>,
 }
 
 impl ClassesArg {
@@ -103,7 +137,7 @@ impl Parse for ClassesArg {
         }
         let content;
         let bracket = syn::bracketed!(content in input);
-        let items = Punctuated::<LitInt, Token![,]>::parse_terminated_with(&content, |input| {
+        let items = Punctuated::<IntLit, Token![,]>::parse_terminated_with(&content, |input| {
             if input.peek(LitInt) {
                 input.parse()
             } else {
@@ -121,7 +155,7 @@ pub struct Args {
     pub classes: Option<ClassesArg>,
     /// The lock's name as written (any identifier; `valid` checks it).
     pub lock: Option<Ident>,
-    pub cache: Option<LitInt>,
+    pub cache: Option<IntLit>,
     pub checked: Option<LitBool>,
     pub krate: Option<Path>,
 }
@@ -213,7 +247,7 @@ fn parse_lock(input: ParseStream) -> syn::Result<Ident> {
 }
 
 /// `cache = N`: any integer literal, negative ones too (`valid` judges the number).
-fn parse_cache(input: ParseStream) -> syn::Result<LitInt> {
+fn parse_cache(input: ParseStream) -> syn::Result<IntLit> {
     if !input.peek(LitInt) {
         return Err(input.error(format!(
             "expected the number of blocks cached per size class per thread, 0..={MAX_CACHE_BLOCKS} (0 disables the cache)"
@@ -321,12 +355,12 @@ mod tests {
         ));
         assert!(errors.is_empty());
         let pages = args.pages.unwrap();
-        assert_eq!(pages.min.as_ref().unwrap().base10_digits(), "16");
+        assert_eq!(pages.min.as_ref().unwrap().digits(), "16");
         assert!(!pages.half_open());
-        assert_eq!(pages.max.base10_digits(), "16384");
+        assert_eq!(pages.max.digits(), "16384");
         assert_eq!(args.classes.unwrap().items.len(), 2);
         assert_eq!(args.lock.unwrap(), "park");
-        assert_eq!(args.cache.unwrap().base10_digits(), "8");
+        assert_eq!(args.cache.unwrap().digits(), "8");
         assert!(args.checked.unwrap().value);
         assert_eq!(args.krate.unwrap().segments.len(), 2);
     }
@@ -337,7 +371,7 @@ mod tests {
         assert!(errors.is_empty());
         let pages = args.pages.unwrap();
         assert!(pages.min.is_none());
-        assert_eq!(pages.max.base10_digits(), "8");
+        assert_eq!(pages.max.digits(), "8");
         let (args, _) = Args::parse(quote!(pages = 1..9));
         assert!(args.pages.unwrap().half_open());
     }
@@ -352,7 +386,7 @@ mod tests {
         assert!(messages[1].starts_with("expected a page count"));
         assert!(messages[2].starts_with("duplicate key `pages`"));
         assert_eq!(args.lock.unwrap(), "spin");
-        assert_eq!(args.pages.unwrap().max.base10_digits(), "3");
+        assert_eq!(args.pages.unwrap().max.digits(), "3");
     }
 
     #[test]
@@ -372,6 +406,16 @@ mod tests {
         assert!(messages[0].starts_with("expected the number of blocks cached"), "{messages:?}");
         assert_eq!(messages[1], "expected `true` or `false`");
         assert_eq!(args.lock.unwrap(), "spin");
+    }
+
+    #[test]
+    fn negative_numbers_keep_their_sign() {
+        let (args, errors) = Args::parse(quote!(cache = -1, pages = -2..=-1, classes = [8, -16]));
+        assert!(errors.is_empty());
+        assert_eq!(args.cache.unwrap().digits(), "-1");
+        let pages = args.pages.unwrap();
+        assert_eq!((pages.min.unwrap().digits(), pages.max.digits()), ("-2".into(), "-1".into()));
+        assert_eq!(args.classes.unwrap().items[1].digits(), "-16");
     }
 
     #[test]

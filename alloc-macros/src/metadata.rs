@@ -20,7 +20,7 @@ use wasm_heap_config::LockKind;
 
 use crate::ast::PagesArg;
 use crate::message;
-use crate::valid::{self, PagesValue, Part, Problem};
+use crate::valid::{self, Int, PagesValue, Part, Problem};
 
 /// The keys `[package.metadata.wasm-heap]` accepts (`crate` is attribute-only).
 pub const KEYS: [&str; 5] = ["pages", "classes", "lock", "cache", "checked"];
@@ -111,22 +111,19 @@ const TOML_PAGES_FORMS: &str =
 
 fn pages(value: &Value) -> Result<(u32, u32), String> {
     let written = match value {
-        Value::Integer(n) => match u64::try_from(*n) {
-            Ok(n) => PagesValue { min: None, max: n, half_open: false },
-            Err(_) => return Err(format!("{TOML_PAGES_FORMS} (got {n})")),
-        },
+        Value::Integer(n) => PagesValue { min: None, max: Int::of_toml(*n), half_open: false },
         Value::String(s) => {
             let arg: PagesArg =
                 syn::parse_str(s).map_err(|_| format!("{TOML_PAGES_FORMS} (got {s:?})"))?;
-            let num = |lit: &syn::LitInt| {
-                lit.base10_parse::<u64>().map_err(|_| format!("{TOML_PAGES_FORMS} (got {s:?})"))
-            };
-            let min = arg.min.as_ref().map(num).transpose()?;
-            PagesValue { min, max: num(&arg.max)?, half_open: arg.half_open() }
+            PagesValue {
+                min: arg.min.as_ref().map(Int::of_literal),
+                max: Int::of_literal(&arg.max),
+                half_open: arg.half_open(),
+            }
         }
         _ => return Err(TOML_PAGES_FORMS.to_owned()),
     };
-    valid::pages(written).map_err(|p| p.message)
+    valid::pages(&written).map_err(|p| p.message)
 }
 
 fn classes(value: &Value) -> Result<Vec<u32>, String> {
@@ -135,28 +132,27 @@ fn classes(value: &Value) -> Result<Vec<u32>, String> {
     let mut sizes = Vec::with_capacity(array.len());
     for (i, v) in array.iter().enumerate() {
         match v.as_integer() {
-            Some(n) if n >= 0 => sizes.push(n as u64),
-            _ => return Err(format!("{expected} (entry {i} is `{v:?}`)")),
+            Some(n) => sizes.push(Int::of_toml(n)),
+            None => return Err(format!("{expected} (entry {i} is `{v:?}`)")),
         }
     }
     valid::classes(&sizes).map_err(|Problem { message, part }| match part {
         Part::Class(i) => format!("{message} (entry {i})"),
-        _ => message,
+        Part::Whole | Part::Min | Part::Max => message,
     })
 }
 
 fn lock(value: &Value) -> Result<LockKind, String> {
-    let name = value
-        .as_str()
-        .ok_or_else(|| format!("expected a string, one of {}", message::list(&LockKind::NAMES)))?;
+    let name =
+        value.as_str().ok_or_else(|| format!("expected a string, {}", message::one_of_locks()))?;
     valid::lock(name).map_err(|p| p.message)
 }
 
 fn cache(value: &Value) -> Result<u32, String> {
-    let n = value.as_integer().and_then(|n| u64::try_from(n).ok()).ok_or(
-        "expected a non-negative integer (blocks per size class per thread; 0 disables the cache)",
-    )?;
-    valid::cache(n).map_err(|p| p.message)
+    let n = value
+        .as_integer()
+        .ok_or_else(|| format!("expected an integer: {}", message::cache_allowed()))?;
+    valid::cache(&Int::of_toml(n)).map_err(|p| p.message)
 }
 
 #[cfg(test)]

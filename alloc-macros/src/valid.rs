@@ -7,13 +7,13 @@
 //! the attribute's tokens.
 
 use proc_macro2::Span;
-use syn::{LitInt, Path};
+use syn::Path;
 use wasm_heap_config::{
     ADDRESS_SPACE_PAGES, ClassError, ClassErrorKind, DEFAULT_MIN_PAGES, LockKind, MAX_CACHE_BLOCKS,
     PagesError, validate_classes, validate_pages,
 };
 
-use crate::ast::{Args, StaticItem};
+use crate::ast::{Args, IntLit, PagesArg, StaticItem};
 use crate::message;
 
 /// Which part of a value a problem is about, so the attribute can span just that token.
@@ -38,36 +38,80 @@ impl Problem {
     }
 }
 
+/// An integer as written, for a rule to judge and its message to quote.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Int {
+    /// Zero or more, within u64.
+    Unsigned(u64),
+    /// Below zero, as written.
+    Negative(String),
+    /// Beyond u64, as written.
+    Huge(String),
+}
+
+impl Int {
+    /// An attribute's literal.
+    pub fn of_literal(int: &IntLit) -> Int {
+        if int.minus.is_some() {
+            Int::Negative(int.digits())
+        } else {
+            int.lit.base10_parse().map_or_else(|_| Int::Huge(int.digits()), Int::Unsigned)
+        }
+    }
+
+    /// A `Cargo.toml` integer.
+    pub fn of_toml(n: i64) -> Int {
+        u64::try_from(n).map_or_else(|_| Int::Negative(n.to_string()), Int::Unsigned)
+    }
+}
+
 /// A page budget as written: `N` (`min` is `None`), `min..=max`, or `min..max` (`half_open`).
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 pub struct PagesValue {
-    pub min: Option<u64>,
-    pub max: u64,
+    pub min: Option<Int>,
+    pub max: Int,
     pub half_open: bool,
+}
+
+/// A count of pages as a u64, or the problem with it as written.
+fn page_count(n: &Int, part: Part) -> Result<u64, Problem> {
+    match n {
+        Int::Unsigned(n) => Ok(*n),
+        Int::Negative(written) => {
+            Err(Problem::new(part, format!("{} (got {written})", message::page_count_range())))
+        }
+        Int::Huge(written) => Err(Problem::new(
+            part,
+            format!("{} (got {written})", PagesError::AboveAddressSpace.message()),
+        )),
+    }
 }
 
 /// Checks a page budget; returns `(min, max)` pages, both inclusive.
 /// `N` alone means "at most N pages, nothing reserved up front" (`0..=N`).
-pub fn pages(value: PagesValue) -> Result<(u32, u32), Problem> {
-    let min = value.min.unwrap_or(u64::from(DEFAULT_MIN_PAGES));
+pub fn pages(value: &PagesValue) -> Result<(u32, u32), Problem> {
+    let min = match &value.min {
+        Some(min) => page_count(min, Part::Min)?,
+        None => u64::from(DEFAULT_MIN_PAGES),
+    };
+    let written_max = page_count(&value.max, Part::Max)?;
     let max = if value.half_open {
-        if value.max == 0 {
+        if written_max == 0 {
             return Err(Problem::new(Part::Max, PagesError::ZeroMax.message()));
         }
-        if value.max <= min {
+        if written_max <= min {
             return Err(Problem::new(
                 Part::Whole,
                 format!(
-                    "the range `{min}..{}` holds no page count; write `{min}..={}` for at least {min} and at most {} pages",
-                    value.max,
-                    value.max.max(min),
-                    value.max.max(min)
+                    "the range `{min}..{written_max}` holds no page count; write `{min}..={}` for at least {min} and at most {} pages",
+                    written_max.max(min),
+                    written_max.max(min)
                 ),
             ));
         }
-        value.max - 1
+        written_max - 1
     } else {
-        value.max
+        written_max
     };
     match validate_pages(min, max) {
         Ok(()) => Ok((min as u32, max as u32)),
@@ -75,7 +119,7 @@ pub fn pages(value: PagesValue) -> Result<(u32, u32), Problem> {
             let (part, n) = if min > ADDRESS_SPACE_PAGES as u64 {
                 (Part::Min, min)
             } else {
-                (Part::Max, value.max)
+                (Part::Max, written_max)
             };
             Err(Problem::new(part, format!("{} (got {n})", e.message())))
         }
@@ -87,37 +131,48 @@ pub fn pages(value: PagesValue) -> Result<(u32, u32), Problem> {
 }
 
 /// Checks a class list (sizes in bytes).
-pub fn classes(values: &[u64]) -> Result<Vec<u32>, Problem> {
-    let mut out = Vec::with_capacity(values.len());
-    for (index, &v) in values.iter().enumerate() {
-        match u32::try_from(v) {
-            Ok(v) => out.push(v),
-            Err(_) => {
-                let e = ClassError { kind: ClassErrorKind::TooLarge, index };
-                return Err(Problem::new(Part::Class(index), e.message()));
-            }
-        }
-    }
-    match validate_classes(&out) {
-        Ok(()) => Ok(out),
-        Err(e) => {
-            let message = match e.kind {
-                ClassErrorKind::TooMany => format!("{} (got {})", e.message(), out.len()),
-                ClassErrorKind::NotAscending => {
-                    format!("{} ({} comes after {})", e.message(), out[e.index], out[e.index - 1])
+pub fn classes(values: &[Int]) -> Result<Vec<u32>, Problem> {
+    let mut sizes = Vec::with_capacity(values.len());
+    for (index, value) in values.iter().enumerate() {
+        let (kind, written) = match value {
+            Int::Unsigned(n) => match u32::try_from(*n) {
+                Ok(size) => {
+                    sizes.push(size);
+                    continue;
                 }
-                ClassErrorKind::Duplicate
-                | ClassErrorKind::TooLarge
-                | ClassErrorKind::NotMultipleOfGranule => {
-                    format!("{} (got {})", e.message(), out[e.index])
-                }
-                ClassErrorKind::Empty | ClassErrorKind::Zero => e.message().to_owned(),
-            };
-            let part =
-                if e.kind == ClassErrorKind::Empty { Part::Whole } else { Part::Class(e.index) };
-            Err(Problem::new(part, message))
+                Err(_) => (ClassErrorKind::TooLarge, n.to_string()),
+            },
+            Int::Negative(written) => (ClassErrorKind::Zero, written.clone()),
+            Int::Huge(written) => (ClassErrorKind::TooLarge, written.clone()),
+        };
+        // A class before this one may break a rule too: the first problem is reported.
+        if let Err(e) = validate_classes(&sizes)
+            && e.kind != ClassErrorKind::Empty
+        {
+            return Err(class_problem(e, &sizes));
         }
+        let message = ClassError { kind, index }.message();
+        return Err(Problem::new(Part::Class(index), format!("{message} (got {written})")));
     }
+    validate_classes(&sizes).map_err(|e| class_problem(e, &sizes))?;
+    Ok(sizes)
+}
+
+fn class_problem(e: ClassError, sizes: &[u32]) -> Problem {
+    let message = match e.kind {
+        ClassErrorKind::TooMany => format!("{} (got {})", e.message(), sizes.len()),
+        ClassErrorKind::NotAscending => {
+            format!("{} ({} comes after {})", e.message(), sizes[e.index], sizes[e.index - 1])
+        }
+        ClassErrorKind::Duplicate
+        | ClassErrorKind::TooLarge
+        | ClassErrorKind::NotMultipleOfGranule => {
+            format!("{} (got {})", e.message(), sizes[e.index])
+        }
+        ClassErrorKind::Empty | ClassErrorKind::Zero => e.message().to_owned(),
+    };
+    let part = if e.kind == ClassErrorKind::Empty { Part::Whole } else { Part::Class(e.index) };
+    Problem::new(part, message)
 }
 
 /// Checks a lock name.
@@ -131,11 +186,19 @@ pub fn lock(name: &str) -> Result<LockKind, Problem> {
 }
 
 /// Checks a per-thread cache size (blocks per class).
-pub fn cache(blocks: u64) -> Result<u32, Problem> {
-    match u32::try_from(blocks) {
-        Ok(b) if b <= MAX_CACHE_BLOCKS => Ok(b),
-        _ => Err(Problem::new(Part::Whole, format!("{} (got {blocks})", message::cache_allowed()))),
-    }
+pub fn cache(blocks: &Int) -> Result<u32, Problem> {
+    let allowed = message::cache_allowed();
+    let message = match blocks {
+        Int::Unsigned(n) => match u32::try_from(*n) {
+            Ok(b) if b <= MAX_CACHE_BLOCKS => return Ok(b),
+            _ => format!("{allowed} (got {n})"),
+        },
+        Int::Negative(written) => {
+            format!("a number of blocks cannot be negative: {allowed} (got {written})")
+        }
+        Int::Huge(written) => format!("{allowed} (got {written})"),
+    };
+    Err(Problem::new(Part::Whole, message))
 }
 
 /// A value of the attribute that passed its rules, and the span of what was written.
@@ -161,54 +224,30 @@ pub struct AttrValues {
 /// Judges every value of the attribute, pushing an error (spanned on the offending token) for
 /// each that breaks a rule.
 pub fn args(args: &Args, errors: &mut Vec<syn::Error>) -> AttrValues {
-    let pages = args.pages.as_ref().and_then(|p| {
-        let too_big = |lit: &LitInt| {
-            let message =
-                format!("{} (got a number beyond u64)", PagesError::AboveAddressSpace.message());
-            syn::Error::new(lit.span(), message)
-        };
-        let min = match &p.min {
-            Some(m) => match int::<u64>(m) {
-                Some(v) => Some(v),
-                None => {
-                    errors.push(too_big(m));
-                    return None;
-                }
-            },
-            None => None,
-        };
-        let Some(max) = int::<u64>(&p.max) else {
-            errors.push(too_big(&p.max));
-            return None;
-        };
-        match pages(PagesValue { min, max, half_open: p.half_open() }) {
-            Ok(value) => Some(Spanned { value, span: p.max.span() }),
-            Err(Problem { message, part }) => {
-                errors.push(match part {
-                    Part::Min => {
-                        let min = p.min.as_ref().unwrap_or(&p.max);
-                        syn::Error::new(min.span(), message)
-                    }
-                    Part::Max => syn::Error::new(p.max.span(), message),
-                    // From the first token to the last, as `new_spanned` renders on stable.
-                    Part::Whole | Part::Class(_) => syn::Error::new_spanned(p.tokens(), message),
-                });
-                None
-            }
+    let pages = args.pages.as_ref().and_then(|p| match pages(&pages_value(p)) {
+        Ok(value) => Some(Spanned { value, span: p.max.lit.span() }),
+        Err(Problem { message, part }) => {
+            errors.push(match part {
+                Part::Min => p.min.as_ref().unwrap_or(&p.max).error(message),
+                Part::Max => p.max.error(message),
+                // From the first token to the last, as `new_spanned` renders on stable.
+                Part::Whole | Part::Class(_) => syn::Error::new_spanned(p.tokens(), message),
+            });
+            None
         }
     });
     let classes = args.classes.as_ref().and_then(|c| {
-        // Beyond u64 is certainly beyond u32: report it as too large.
-        let values: Vec<u64> =
-            c.items.iter().map(|lit| int::<u64>(lit).unwrap_or(u64::MAX)).collect();
+        let values: Vec<Int> = c.items.iter().map(Int::of_literal).collect();
         match classes(&values) {
             Ok(value) => Some(Spanned { value, span: c.span() }),
             Err(Problem { message, part }) => {
-                let span = match part {
-                    Part::Class(i) => c.items.get(i).map_or_else(|| c.span(), LitInt::span),
-                    Part::Whole | Part::Min | Part::Max => c.span(),
-                };
-                errors.push(syn::Error::new(span, message));
+                errors.push(match part {
+                    Part::Class(i) => match c.items.get(i) {
+                        Some(item) => item.error(message),
+                        None => syn::Error::new(c.span(), message),
+                    },
+                    Part::Whole | Part::Min | Part::Max => syn::Error::new(c.span(), message),
+                });
                 None
             }
         }
@@ -223,20 +262,23 @@ pub fn args(args: &Args, errors: &mut Vec<syn::Error>) -> AttrValues {
             }
         }
     });
-    let cache =
-        args.cache.as_ref().and_then(|lit| match cache(int::<u64>(lit).unwrap_or(u64::MAX)) {
-            Ok(value) => Some(Spanned { value, span: lit.span() }),
-            Err(problem) => {
-                errors.push(syn::Error::new(lit.span(), problem.message));
-                None
-            }
-        });
+    let cache = args.cache.as_ref().and_then(|lit| match cache(&Int::of_literal(lit)) {
+        Ok(value) => Some(Spanned { value, span: lit.lit.span() }),
+        Err(problem) => {
+            errors.push(lit.error(problem.message));
+            None
+        }
+    });
     let checked = args.checked.as_ref().map(|b| Spanned { value: b.value, span: b.span });
     AttrValues { pages, classes, lock, cache, checked, krate: args.krate.clone() }
 }
 
-fn int<T: std::str::FromStr<Err: std::fmt::Display>>(lit: &LitInt) -> Option<T> {
-    lit.base10_parse().ok()
+fn pages_value(p: &PagesArg) -> PagesValue {
+    PagesValue {
+        min: p.min.as_ref().map(Int::of_literal),
+        max: Int::of_literal(&p.max),
+        half_open: p.half_open(),
+    }
 }
 
 /// Checks the item: a `static` (that much `ast` ensures) that is not `mut` and has no
@@ -260,8 +302,16 @@ pub fn item(item: &StaticItem, errors: &mut Vec<syn::Error>) {
 mod tests {
     use super::*;
 
+    fn n(v: u64) -> Int {
+        Int::Unsigned(v)
+    }
+
     fn p(min: Option<u64>, max: u64, half_open: bool) -> Result<(u32, u32), Problem> {
-        pages(PagesValue { min, max, half_open })
+        pages(&PagesValue { min: min.map(n), max: n(max), half_open })
+    }
+
+    fn sizes(values: &[u64]) -> Result<Vec<u32>, Problem> {
+        classes(&values.iter().copied().map(n).collect::<Vec<_>>())
     }
 
     #[test]
@@ -280,25 +330,59 @@ mod tests {
     }
 
     #[test]
-    fn class_rules() {
-        assert_eq!(classes(&[16, 32]), Ok(vec![16, 32]));
-        assert_eq!(classes(&[]).unwrap_err().part, Part::Whole);
-        assert_eq!(classes(&[16, 12]).unwrap_err().part, Part::Class(1));
+    fn negative_and_huge_numbers_are_quoted_as_written() {
+        let negative = Int::Negative("-1".to_owned());
+        let huge = Int::Huge("99999999999999999999".to_owned());
+        let problem =
+            pages(&PagesValue { min: Some(negative.clone()), max: n(4), half_open: false })
+                .unwrap_err();
+        assert_eq!(problem.part, Part::Min);
+        assert!(problem.message.starts_with("a page count is a whole number from 0 to 65536"));
+        assert!(problem.message.ends_with("(got -1)"), "{}", problem.message);
+        let problem =
+            pages(&PagesValue { min: None, max: huge.clone(), half_open: false }).unwrap_err();
+        assert_eq!(problem.part, Part::Max);
+        assert!(problem.message.ends_with("(got 99999999999999999999)"), "{}", problem.message);
+
         assert_eq!(
-            classes(&[16, 8]).unwrap_err().message,
+            cache(&negative).unwrap_err().message,
+            "a number of blocks cannot be negative: at most 64 blocks per size class may be cached per thread; 0 disables the cache (got -1)"
+        );
+        assert!(cache(&huge).unwrap_err().message.ends_with("(got 99999999999999999999)"));
+
+        let problem = classes(&[n(16), Int::Negative("-8".to_owned())]).unwrap_err();
+        assert_eq!(
+            problem,
+            Problem::new(Part::Class(1), "a size class must be at least 8 bytes (got -8)")
+        );
+        assert!(classes(&[huge]).unwrap_err().message.ends_with("(got 99999999999999999999)"));
+        // An earlier class's problem comes first.
+        assert_eq!(classes(&[n(12), negative]).unwrap_err().part, Part::Class(0));
+
+        assert_eq!(Int::of_toml(-3), Int::Negative("-3".to_owned()));
+        assert_eq!(Int::of_toml(3), n(3));
+    }
+
+    #[test]
+    fn class_rules() {
+        assert_eq!(sizes(&[16, 32]), Ok(vec![16, 32]));
+        assert_eq!(sizes(&[]).unwrap_err().part, Part::Whole);
+        assert_eq!(sizes(&[16, 12]).unwrap_err().part, Part::Class(1));
+        assert_eq!(
+            sizes(&[16, 8]).unwrap_err().message,
             "size classes must be listed in ascending order (8 comes after 16)"
         );
-        assert_eq!(classes(&[8, 1 << 40]).unwrap_err().part, Part::Class(1));
+        assert_eq!(sizes(&[8, 1 << 40]).unwrap_err().part, Part::Class(1));
         let many: Vec<u64> = (1..=49).map(|i| i * 8).collect();
-        assert_eq!(classes(&many).unwrap_err().part, Part::Class(48));
+        assert_eq!(sizes(&many).unwrap_err().part, Part::Class(48));
     }
 
     #[test]
     fn locks_and_caches() {
         assert_eq!(lock("park"), Ok(LockKind::Park));
         assert!(lock("mutex").unwrap_err().message.contains("`spin`, `park`, `adaptive`, `none`"));
-        assert_eq!(cache(0), Ok(0));
-        assert_eq!(cache(64), Ok(64));
-        assert!(cache(65).is_err());
+        assert_eq!(cache(&n(0)), Ok(0));
+        assert_eq!(cache(&n(64)), Ok(64));
+        assert!(cache(&n(65)).is_err());
     }
 }
