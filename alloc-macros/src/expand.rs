@@ -57,21 +57,17 @@ pub fn static_item(item: &StaticItem, config: &Config, meta: &Metadata) -> Token
             )
         });
 
-    let lock = lock_type(config.lock.value);
     // A proc macro can't see target features; the build with threads refuses `none` itself.
-    let no_lock_guard = (config.lock.value == LockKind::None).then(|| {
-        let span = config.lock.origin.span();
-        // A const assertion rather than `#[cfg(target_feature = "atomics")]`: stable rustc
-        // hides that feature from `cfg`, so the runtime's build script decides instead.
-        quote_spanned! {span=>
-            const _: () = ::core::assert!(
-                !#krate::__private::WASM_THREADS,
-                // ANCHOR: lock_none_message
-                "`lock = none` does no synchronization, but this build has threads (a `*-threads` target or `+atomics`); use `lock = adaptive`, `park` or `spin`"
-                // ANCHOR_END: lock_none_message
-            );
+    let (lock, no_lock_guard) = match config.lock.value {
+        LockKind::None => {
+            let (lock, items) = no_lock(ident, vis, krate, config.lock.origin);
+            (lock, Some(items))
         }
-    });
+        kind => {
+            let name = lock_type(kind);
+            (quote!(#krate::__private::#name), None)
+        }
+    };
 
     // A type naming the configuration as a constant, so the heap's code is compiled for it
     // (see `ConfigSource`): one per static, named after it.
@@ -93,11 +89,55 @@ pub fn static_item(item: &StaticItem, config: &Config, meta: &Metadata) -> Token
         }
         #(#attrs)*
         #(#docs)*
-        #vis #static_token #ident #colon #krate::__private::Heap<#krate::__private::#lock, #source> = {
+        #vis #static_token #ident #colon #krate::__private::Heap<#lock, #source> = {
             #track
             #krate::__private::Heap::with_constant_config()
         } #semi
     }
+}
+
+/// `lock = none`: the lock type, and the items it needs, among them the guard that fails the
+/// build where there are threads.
+///
+/// The guard is a const assertion rather than `#[cfg(target_feature = "atomics")]`: stable
+/// rustc hides that feature from `cfg`, so the runtime's build script decides instead
+/// (`__private::WASM_THREADS`). Where the guard fails, the static's lock is the default one,
+/// not `NoLock`: `NoLock`'s own constant refuses threads too, and would add a second error
+/// pointing into the runtime. The choice is a trait implemented for `[(); 0]` (`NoLock`) and
+/// `[(); 1]` (the default), projected from `[(); WASM_THREADS as usize]`.
+fn no_lock(
+    ident: &Ident,
+    vis: &syn::Visibility,
+    krate: &syn::Path,
+    origin: Origin,
+) -> (TokenStream, TokenStream) {
+    let span = origin.span();
+    let choice = format_ident!("__WasmHeapLockOf_{}", ident);
+    let fallback = lock_type(LockKind::DEFAULT);
+    let lock = quote!(<[(); #krate::__private::WASM_THREADS as usize] as #choice>::Lock);
+    let guard = quote_spanned! {span=>
+        const _: () = ::core::assert!(
+            !#krate::__private::WASM_THREADS,
+            // ANCHOR: lock_none_message
+            "`lock = none` does no synchronization, but this build has threads (a `*-threads` target or `+atomics`); use `lock = adaptive`, `park` or `spin`"
+            // ANCHOR_END: lock_none_message
+        );
+    };
+    let items = quote! {
+        #guard
+        #[doc(hidden)]
+        #[allow(non_camel_case_types)]
+        #vis trait #choice {
+            type Lock;
+        }
+        impl #choice for [(); 0] {
+            type Lock = #krate::__private::NoLock;
+        }
+        impl #choice for [(); 1] {
+            type Lock = #krate::__private::#fallback;
+        }
+    };
+    (lock, items)
 }
 
 /// Lines of the doc comment on the generated static: the computed configuration.
@@ -209,8 +249,18 @@ mod tests {
             None,
         );
         let got = squash(&out);
+        // `NoLock` without threads, the default lock with them (the guard fails there).
         assert!(
-            got.contains("pub(crate)staticH:my::rt::__private::Heap<my::rt::__private::NoLock,__WasmHeapConfigOf_H>="),
+            got.contains("pub(crate)staticH:my::rt::__private::Heap<<[();my::rt::__private::WASM_THREADSasusize]as__WasmHeapLockOf_H>::Lock,__WasmHeapConfigOf_H>="),
+            "{out}"
+        );
+        assert!(got.contains("pub(crate)trait__WasmHeapLockOf_H{typeLock;}"), "{out}");
+        assert!(
+            got.contains("impl__WasmHeapLockOf_Hfor[();0]{typeLock=my::rt::__private::NoLock;}"),
+            "{out}"
+        );
+        assert!(
+            got.contains("impl__WasmHeapLockOf_Hfor[();1]{typeLock=my::rt::__private::Adaptive;}"),
             "{out}"
         );
         assert!(
