@@ -307,6 +307,30 @@ mod tests {
     }
 
     #[test]
+    fn a_budget_too_small_for_the_classes_is_an_error_and_falls_back() {
+        let item = quote!(
+            static H: Heap;
+        );
+        // From the attribute: spanned there; the static falls back to Cargo.toml's budget.
+        let toml = "[package.metadata.wasm-heap]\npages = 100\n";
+        let out = run(quote!(pages = 2), item.clone(), Some(toml));
+        assert!(out.contains("a budget of at most 2 pages cannot serve one block of each of the 32 size classes: that needs at least 39 pages"), "{out}");
+        assert!(squash(&out).contains(",0,100).with_cache_blocks(32)"), "{out}");
+        // From Cargo.toml, for the classes of the attribute: named as a Cargo.toml error; the
+        // static falls back to the default budget.
+        let toml = "[package.metadata.wasm-heap]\npages = 3\n";
+        let out = run(quote!(classes = [16, 32], cache = 0), item.clone(), Some(toml));
+        assert!(
+            out.contains("invalid `[package.metadata.wasm-heap]` key `pages` in /nonexistent/Cargo.toml: a budget of at most 3 pages cannot serve one block of each of the 2 size classes: that needs at least 4 pages (2 for spans, 2 for span records)"),
+            "{out}"
+        );
+        assert!(squash(&out).contains("new(&[16,32],0,65536)"), "{out}");
+        // Enough for these classes.
+        let out = run(quote!(classes = [16, 32], cache = 0, pages = 4), item, Some(toml));
+        assert!(!out.contains("compile_error"), "{out}");
+    }
+
+    #[test]
     fn not_a_static_is_left_alone() {
         let out = run(
             quote!(),

@@ -53,6 +53,6 @@ fn attribute(
     let values = valid::args(&args, &mut errors);
     valid::item(&parsed, &mut errors);
     errors.extend(meta_errors);
-    let config = resolve::resolve(values, meta);
+    let config = resolve::resolve(values, meta, &mut errors);
     expand::with_errors(expand::static_item(&parsed, &config, meta), errors)
 }

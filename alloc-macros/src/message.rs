@@ -30,3 +30,8 @@ pub fn cache_allowed() -> String {
         "at most {MAX_CACHE_BLOCKS} blocks per size class may be cached per thread; 0 disables the cache"
     )
 }
+
+/// "1 page", "2 pages".
+pub fn pages(n: usize) -> String {
+    if n == 1 { "1 page".to_owned() } else { format!("{n} pages") }
+}

@@ -1,5 +1,6 @@
 //! Resolve: each setting from the attribute, else from `[package.metadata.wasm-heap]`, else the
-//! built-in default, with where it came from.
+//! built-in default, with where it came from; then the rule that needs the settings together
+//! (the page budget must hold one block of every class).
 
 use proc_macro2::Span;
 use syn::Path;
@@ -8,7 +9,7 @@ use wasm_heap_config::{
 };
 
 use crate::metadata::Metadata;
-use crate::valid::{AttrValues, Spanned};
+use crate::valid::{self, AttrValues, Spanned};
 
 /// Where a setting's value came from.
 #[derive(Clone, Copy, Debug)]
@@ -67,13 +68,36 @@ fn pick<T>(attr: Option<Spanned<T>>, meta: Option<T>, default: T) -> Setting<T> 
     }
 }
 
-/// Resolves the attribute's valid values over the metadata over the built-in defaults.
-pub fn resolve(attr: AttrValues, meta: &Metadata) -> Config {
+/// Resolves the attribute's valid values over the metadata over the built-in defaults, and
+/// pushes an error if the page budget is too small for the resolved classes and cache.
+pub fn resolve(attr: AttrValues, meta: &Metadata, errors: &mut Vec<syn::Error>) -> Config {
+    let classes = pick(attr.classes, meta.classes.clone(), DEFAULT_CLASSES.to_vec());
+    let cache = pick(attr.cache, meta.cache, DEFAULT_CACHE_BLOCKS);
+    let default_pages = (DEFAULT_MIN_PAGES, DEFAULT_MAX_PAGES);
+    let mut pages = pick(attr.pages, meta.pages, default_pages);
+    if let Err(problem) = valid::budget(pages.value.1, &classes.value, cache.value) {
+        errors.push(match pages.origin {
+            Origin::Attribute(span) => syn::Error::new(span, problem.message),
+            Origin::Metadata => meta.error("pages", &problem.message),
+            Origin::Default => syn::Error::new(Span::call_site(), problem.message),
+        });
+        // As for any bad setting, the next source's value, if it fits.
+        let fallback = match pages.origin {
+            Origin::Attribute(_) => meta
+                .pages
+                .filter(|&(_, max)| valid::budget(max, &classes.value, cache.value).is_ok()),
+            Origin::Metadata | Origin::Default => None,
+        };
+        pages = match fallback {
+            Some(value) => Setting { value, origin: Origin::Metadata },
+            None => Setting { value: default_pages, origin: Origin::Default },
+        };
+    }
     Config {
-        pages: pick(attr.pages, meta.pages, (DEFAULT_MIN_PAGES, DEFAULT_MAX_PAGES)),
-        classes: pick(attr.classes, meta.classes.clone(), DEFAULT_CLASSES.to_vec()),
+        pages,
+        classes,
         lock: pick(attr.lock, meta.lock, LockKind::DEFAULT),
-        cache: pick(attr.cache, meta.cache, DEFAULT_CACHE_BLOCKS),
+        cache,
         checked: pick(attr.checked, meta.checked, false),
         krate: attr.krate.unwrap_or_else(|| syn::parse_quote!(::wasm_heap)),
     }

@@ -2,15 +2,15 @@
 //! `wasm_heap_config`'s rules, the same ones the runtime's `const fn`s apply, so the attribute
 //! and the runtime can never disagree; and check the item the attribute sits on.
 //!
-//! The rules ([`pages`], [`classes`], [`lock`], [`cache`]) take plain values and
+//! The rules ([`pages`], [`classes`], [`lock`], [`cache`], [`budget`]) take plain values and
 //! say which part of a value is wrong; [`args`] and [`item`] turn that into errors spanned on
 //! the attribute's tokens.
 
 use proc_macro2::Span;
 use syn::Path;
 use wasm_heap_config::{
-    ADDRESS_SPACE_PAGES, ClassError, ClassErrorKind, DEFAULT_MIN_PAGES, LockKind, MAX_CACHE_BLOCKS,
-    PagesError, validate_classes, validate_pages,
+    ADDRESS_SPACE_PAGES, ClassError, ClassErrorKind, ClassTable, DEFAULT_MIN_PAGES, LockKind,
+    MAX_CACHE_BLOCKS, PagesError, validate_classes, validate_pages,
 };
 
 use crate::ast::{Args, IntLit, PagesArg, StaticItem};
@@ -201,6 +201,35 @@ pub fn cache(blocks: &Int) -> Result<u32, Problem> {
     Err(Problem::new(Part::Whole, message))
 }
 
+/// Checks that a page budget's maximum leaves room for one block of every class (see
+/// `ClassTable::min_budget`); `classes` and `cache_blocks` are valid.
+pub fn budget(max_pages: u32, classes: &[u32], cache_blocks: u32) -> Result<(), Problem> {
+    let table = ClassTable::build_or_panic(classes);
+    let need = table.min_budget(cache_blocks);
+    if max_pages as usize >= need.total() {
+        return Ok(());
+    }
+    let cache = match need.cache {
+        0 => String::new(),
+        n => format!(", {n} for the thread's cache"),
+    };
+    let classes = match classes.len() {
+        1 => "the size class".to_owned(),
+        n => format!("each of the {n} size classes"),
+    };
+    Err(Problem::new(
+        Part::Max,
+        format!(
+            "a budget of at most {} cannot serve one block of {classes}: that needs at least {} ({} for spans, {} for span records{cache}); raise the maximum to {} or more",
+            message::pages(max_pages as usize),
+            message::pages(need.total()),
+            need.spans,
+            need.records,
+            need.total(),
+        ),
+    ))
+}
+
 /// A value of the attribute that passed its rules, and the span of what was written.
 #[derive(Clone, Debug)]
 pub struct Spanned<T> {
@@ -384,5 +413,27 @@ mod tests {
         assert_eq!(cache(&n(0)), Ok(0));
         assert_eq!(cache(&n(64)), Ok(64));
         assert!(cache(&n(65)).is_err());
+    }
+
+    #[test]
+    fn budgets_below_the_classes_minimum_are_refused() {
+        let classes = [16, 8192];
+        let need = ClassTable::build(&classes).unwrap().min_budget(32).total() as u32;
+        assert_eq!(budget(need, &classes, 32), Ok(()));
+        let problem = budget(need - 1, &classes, 32).unwrap_err();
+        assert_eq!(problem.part, Part::Max);
+        assert_eq!(
+            problem.message,
+            format!(
+                "a budget of at most {} pages cannot serve one block of each of the 2 size classes: that needs at least {need} pages (3 for spans, 2 for span records, 1 for the thread's cache); raise the maximum to {need} or more",
+                need - 1
+            )
+        );
+        // Without a cache: no cache page, one span per class.
+        let problem = budget(1, &[8], 0).unwrap_err();
+        assert_eq!(
+            problem.message,
+            "a budget of at most 1 page cannot serve one block of the size class: that needs at least 3 pages (1 for spans, 2 for span records); raise the maximum to 3 or more"
+        );
     }
 }
