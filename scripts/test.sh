@@ -9,6 +9,8 @@
 #      configurations, natively and in wasmtime; the full 10^8 soak is not run here)
 #   7. the browser test in headless Chromium (adaptive must pass, park must trap)
 #   8. the book: mdbook build, includes and internal links checked
+#   9. packaging: `cargo package` of the three published crates, verified, and their docs
+#      with rustdoc warnings denied
 # Installs what is missing first (scripts/install-tools.sh). Stop early with ONLY=<stage>.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -56,6 +58,14 @@ fi
 if stage book; then
   say "book"
   scripts/book.sh
+fi
+
+if stage package; then
+  say "packaging (cargo package, verified) and docs"
+  # Packaged together (cargo resolves their dependencies on each other locally), each built
+  # from its own tarball. --allow-dirty: this checks the tree as it is, committed or not.
+  cargo package --allow-dirty -p wasm-heap-config -p wasm-heap-macros -p wasm-heap
+  RUSTDOCFLAGS="-D warnings" cargo doc --no-deps -p wasm-heap-config -p wasm-heap-macros -p wasm-heap
 fi
 
 say "all stages passed"

@@ -1,5 +1,6 @@
 use crate::{
     CLASS_GRANULE, MAX_BLOCKS_PER_SPAN, MAX_CLASS_SIZE, MAX_CLASSES, MAX_SPAN_PAGES, PAGE_SIZE,
+    SPAN_DIRECTORY_PAGES, SPAN_RECORDS_PER_PAGE, THREAD_CACHE_PAGES, mentions, refill_blocks,
 };
 
 /// The default small size classes: every multiple of 16 up to 128, then four classes per
@@ -53,6 +54,36 @@ impl ClassError {
             ClassErrorKind::NotAscending => "size classes must be listed in ascending order",
             ClassErrorKind::Duplicate => "duplicate size class",
         }
+    }
+}
+
+// The figures the messages state are the constants'.
+const _: () = {
+    const fn message(kind: ClassErrorKind) -> &'static str {
+        ClassError { kind, index: 0 }.message()
+    }
+    assert!(mentions(message(ClassErrorKind::TooMany), MAX_CLASSES as u64));
+    assert!(mentions(message(ClassErrorKind::Zero), CLASS_GRANULE as u64));
+    assert!(mentions(message(ClassErrorKind::NotMultipleOfGranule), CLASS_GRANULE as u64));
+    assert!(mentions(message(ClassErrorKind::TooLarge), MAX_CLASS_SIZE as u64));
+};
+
+/// The pages a heap needs before it can hand out one block of every class, by what they hold
+/// (see [`ClassTable::min_budget`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct MinBudget {
+    /// The pages of the spans the classes' first requests make.
+    pub spans: usize,
+    /// The pages of those spans' records, and the directory listing them.
+    pub records: usize,
+    /// The page of the first thread's cache (0 with the cache off).
+    pub cache: usize,
+}
+
+impl MinBudget {
+    /// All of it: the smallest `pages` maximum that serves one block of every class.
+    pub const fn total(&self) -> usize {
+        self.spans + self.records + self.cache
     }
 }
 
@@ -285,6 +316,50 @@ impl ClassTable {
     pub const fn max_block_size(&self) -> usize {
         self.block_size[self.count - 1] as usize
     }
+
+    /// The pages one thread needs to get one block of every class, in any order, with caches
+    /// of `cache_blocks` blocks per class (0: no cache).
+    ///
+    /// A class's first request makes spans until it has [`refill_blocks`] blocks (a whole
+    /// refill of the cache) or the budget runs out, so a class whose span holds fewer blocks
+    /// than a refill takes several spans if it can. In the worst order every class but the
+    /// last takes its whole refill, and the last only its first span: the last is the class
+    /// that spares the least. Each span has a record ([`SPAN_RECORDS_PER_PAGE`] to a page,
+    /// listed in [`SPAN_DIRECTORY_PAGES`]), and a thread with a cache keeps it in
+    /// [`THREAD_CACHE_PAGES`]. The page manager's own tables are outside every budget.
+    pub const fn min_budget(&self, cache_blocks: u32) -> MinBudget {
+        let refill = refill_blocks(cache_blocks);
+        let (mut span_count, mut span_pages) = (0, 0);
+        let mut c = 0;
+        while c < self.count {
+            let spans = refill.div_ceil(self.blocks_per_span(c));
+            span_count += spans;
+            span_pages += spans * self.span_pages(c);
+            c += 1;
+        }
+        let cache = if cache_blocks > 0 { THREAD_CACHE_PAGES } else { 0 };
+        let mut worst = MinBudget { spans: 0, records: 0, cache };
+        let mut last = 0;
+        while last < self.count {
+            let spared = refill.div_ceil(self.blocks_per_span(last)) - 1;
+            let spans = span_count - spared;
+            let budget = MinBudget {
+                spans: span_pages - spared * self.span_pages(last),
+                records: SPAN_DIRECTORY_PAGES + spans.div_ceil(SPAN_RECORDS_PER_PAGE),
+                cache,
+            };
+            if budget.total() > worst.total() {
+                worst = budget;
+            }
+            last += 1;
+        }
+        worst
+    }
+
+    /// [`min_budget`](Self::min_budget)'s total: the smallest valid `pages` maximum.
+    pub const fn min_budget_pages(&self, cache_blocks: u32) -> usize {
+        self.min_budget(cache_blocks).total()
+    }
 }
 
 const fn first_class_holding(classes: &[u32], size: usize) -> u8 {
@@ -301,6 +376,7 @@ const fn first_class_holding(classes: &[u32], size: usize) -> u8 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::MAX_CACHE_BLOCKS;
 
     #[test]
     fn lookup_finds_the_smallest_holding_class_for_every_size() {
@@ -370,6 +446,47 @@ mod tests {
                 assert!((bytes - blocks * block) * 8 <= bytes, "block {block}: {pages} pages");
             }
         }
+    }
+
+    #[test]
+    fn min_budget_counts_every_class_and_the_heaps_own_pages() {
+        // One 1-page span of 8-byte blocks (8192 of them): with or without a cache, one span,
+        // its record page and the directory, plus the cache's page.
+        let one = ClassTable::build(&[8]).unwrap();
+        assert_eq!(one.min_budget(0), MinBudget { spans: 1, records: 2, cache: 0 });
+        assert_eq!(one.min_budget_pages(32), 4);
+        // 8 KiB blocks, 8 to a 1-page span: a refill of 16 (cache 32) makes two spans, so a
+        // class served before 8 KiB ones needs them; a class served last needs one span.
+        let t = ClassTable::build(&[16, 8192]).unwrap();
+        assert_eq!(t.min_budget(32), MinBudget { spans: 1 + 2, records: 2, cache: 1 });
+        assert_eq!(t.min_budget(16).spans, 1 + 1);
+        assert_eq!(t.min_budget(0).spans, 1 + 1);
+        let t = ClassTable::build(&[8192]).unwrap();
+        assert_eq!(t.min_budget(32).spans, 1);
+        // Classes that all take several spans: the one that spares the most is not last.
+        let t = ClassTable::build(&[8192, 16384]).unwrap();
+        assert_eq!((t.blocks_per_span(0), t.blocks_per_span(1)), (8, 4));
+        assert_eq!(t.min_budget(32).spans, 4 + 1);
+        // A span of several pages counts them all.
+        let t = ClassTable::build(&[16, 24_576]).unwrap();
+        assert!(t.span_pages(1) > 1);
+        assert_eq!(t.min_budget(0).spans, 1 + t.span_pages(1));
+        // Record pages: 61 spans to a page, plus the directory.
+        let small: [u32; 48] = core::array::from_fn(|i| (i as u32 + 1) * 8);
+        let t = ClassTable::build(&small).unwrap();
+        assert_eq!(t.min_budget(MAX_CACHE_BLOCKS).records, 1 + 1);
+        let large: [u32; 48] = core::array::from_fn(|i| 8192 + i as u32 * 512);
+        let t = ClassTable::build(&large).unwrap();
+        let span_count: usize = (0..t.len()).map(|c| 32usize.div_ceil(t.blocks_per_span(c))).sum();
+        assert!(span_count > 2 * SPAN_RECORDS_PER_PAGE, "{span_count}");
+        let budget = t.min_budget(MAX_CACHE_BLOCKS);
+        // The last class spares all but its first span; the one that spares least, 8 KiB's.
+        let spared = 32 / 8 - 1;
+        assert_eq!(budget.records, 1 + (span_count - spared).div_ceil(SPAN_RECORDS_PER_PAGE));
+        assert_eq!(t.min_budget(0).records, 1 + 1);
+        let d = ClassTable::build(DEFAULT_CLASSES).unwrap();
+        let spans: usize = (0..d.len()).map(|c| d.span_pages(c)).sum();
+        assert_eq!(d.min_budget(0), MinBudget { spans, records: 2, cache: 0 });
     }
 
     #[test]

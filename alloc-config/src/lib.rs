@@ -10,7 +10,8 @@ mod lock;
 mod pages;
 
 pub use class::{
-    ClassError, ClassErrorKind, ClassTable, DEFAULT_CLASSES, validate as validate_classes,
+    ClassError, ClassErrorKind, ClassTable, DEFAULT_CLASSES, MinBudget,
+    validate as validate_classes,
 };
 pub use lock::LockKind;
 pub use pages::{PagesError, validate_pages};
@@ -41,3 +42,78 @@ pub const DEFAULT_MIN_PAGES: u32 = 0;
 pub const DEFAULT_MAX_PAGES: u32 = ADDRESS_SPACE_PAGES as u32;
 /// Pages grown at once at the least, so small requests don't call `memory.grow` each time.
 pub const DEFAULT_GROW_CHUNK: u32 = 16;
+
+/// Span records on one metadata page. A record (a span's shape, links and its free bitmap of
+/// [`MAX_BLOCKS_PER_SPAN`] bits) takes about 1,064 bytes; the runtime asserts this figure
+/// against its record type, so the budgets computed here count the pages it really maps.
+pub const SPAN_RECORDS_PER_PAGE: usize = 61;
+/// Pages of the directory that lists the span-record pages (mapped with the first span).
+pub const SPAN_DIRECTORY_PAGES: usize = 1;
+/// Pages of one thread's cache for one heap.
+pub const THREAD_CACHE_PAGES: usize = 1;
+
+/// Blocks a thread's cache takes from the spans at once when its magazine of a class is
+/// empty: half of `cache_blocks` (at least 1). With the cache off, a request takes one block.
+pub const fn refill_blocks(cache_blocks: u32) -> usize {
+    let half = (cache_blocks / 2) as usize;
+    if half == 0 { 1 } else { half }
+}
+
+/// Whether `text` shows `n` as a whole decimal number, so a `const` assertion can tie a
+/// message's figure to the constant it states (a `const fn` message cannot format numbers).
+const fn mentions(text: &str, n: u64) -> bool {
+    let mut digits = [0u8; 20];
+    let mut len = 0;
+    let mut rest = n;
+    loop {
+        digits[19 - len] = b'0' + (rest % 10) as u8;
+        len += 1;
+        rest /= 10;
+        if rest == 0 {
+            break;
+        }
+    }
+    let text = text.as_bytes();
+    let mut start = 0;
+    while start + len <= text.len() {
+        let before_ok = start == 0 || !text[start - 1].is_ascii_digit();
+        let after_ok = start + len == text.len() || !text[start + len].is_ascii_digit();
+        let mut same = true;
+        let mut i = 0;
+        while i < len {
+            if text[start + i] != digits[20 - len + i] {
+                same = false;
+            }
+            i += 1;
+        }
+        if same && before_ok && after_ok {
+            return true;
+        }
+        start += 1;
+    }
+    false
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mentions_whole_numbers_only() {
+        assert!(mentions("at most 48 size classes", 48));
+        assert!(mentions("48", 48));
+        assert!(mentions("0 disables", 0));
+        assert!(!mentions("at most 480 size classes", 48));
+        assert!(!mentions("at most 148 size classes", 48));
+        assert!(!mentions("at most 47 size classes", 48));
+        assert!(mentions("2^64 is 18446744073709551615 + 1", u64::MAX));
+    }
+
+    #[test]
+    fn refills_take_half_a_magazine() {
+        assert_eq!(refill_blocks(0), 1);
+        assert_eq!(refill_blocks(1), 1);
+        assert_eq!(refill_blocks(32), 16);
+        assert_eq!(refill_blocks(MAX_CACHE_BLOCKS), 32);
+    }
+}

@@ -12,6 +12,9 @@ pub enum LockKind {
 }
 
 impl LockKind {
+    /// The lock `#[wasm_heap]` uses when none is configured.
+    pub const DEFAULT: LockKind = LockKind::Adaptive;
+
     /// Every valid name, in the order error messages list them.
     pub const NAMES: [&'static str; 4] = ["spin", "park", "adaptive", "none"];
 

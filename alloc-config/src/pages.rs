@@ -1,4 +1,4 @@
-use crate::ADDRESS_SPACE_PAGES;
+use crate::{ADDRESS_SPACE_PAGES, PAGE_SIZE, mentions};
 
 /// Why a page budget `pages = min..=max` is invalid.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -23,6 +23,17 @@ impl PagesError {
         }
     }
 }
+
+// The figures the messages state are the constants'.
+const _: () = {
+    let kib = (PAGE_SIZE / 1024) as u64;
+    // In u64: the whole address space overflows a wasm32 usize.
+    let gib = (ADDRESS_SPACE_PAGES as u64 * PAGE_SIZE as u64) >> 30;
+    assert!(mentions(PagesError::ZeroMax.message(), kib));
+    assert!(mentions(PagesError::AboveAddressSpace.message(), ADDRESS_SPACE_PAGES as u64));
+    assert!(mentions(PagesError::AboveAddressSpace.message(), kib));
+    assert!(mentions(PagesError::AboveAddressSpace.message(), gib));
+};
 
 /// Checks a page budget: `max >= 1`, `min <= max`, `max <= 65_536`.
 pub const fn validate_pages(min: u64, max: u64) -> Result<(), PagesError> {

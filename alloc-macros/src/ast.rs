@@ -3,25 +3,63 @@
 
 use proc_macro2::{Span, TokenStream, TokenTree};
 use syn::ext::IdentExt;
+use syn::meta::ParseNestedMeta;
 use syn::parse::{Parse, ParseStream};
 use syn::punctuated::Punctuated;
 use syn::spanned::Spanned;
 use syn::{
     Attribute, Expr, Ident, LitBool, LitInt, Path, RangeLimits, Token, Type, Visibility, token,
 };
+use wasm_heap_config::{ADDRESS_SPACE_PAGES, MAX_CACHE_BLOCKS};
+
+use crate::message;
 
 /// Every key the attribute accepts, in the order error messages and docs list them.
 pub const KEYS: [&str; 6] = ["pages", "classes", "lock", "cache", "checked", "crate"];
+
+/// An integer literal as written, with its sign. syn reads `-1` as one literal spanned on the
+/// `-` alone, so the sign is kept apart and errors can span both tokens.
+#[derive(Clone)]
+pub struct IntLit {
+    pub minus: Option<Token![-]>,
+    pub lit: LitInt,
+}
+
+impl IntLit {
+    /// The number as written (sign, digits; no suffix or underscores).
+    pub fn digits(&self) -> String {
+        let sign = if self.minus.is_some() { "-" } else { "" };
+        format!("{sign}{}", self.lit.base10_digits())
+    }
+
+    /// An error spanned on the whole number.
+    pub fn error(&self, message: impl std::fmt::Display) -> syn::Error {
+        syn::Error::new_spanned(self, message)
+    }
+}
+
+impl Parse for IntLit {
+    fn parse(input: ParseStream) -> syn::Result<Self> {
+        Ok(IntLit { minus: input.parse()?, lit: input.parse()? })
+    }
+}
+
+impl quote::ToTokens for IntLit {
+    fn to_tokens(&self, tokens: &mut TokenStream) {
+        self.minus.to_tokens(tokens);
+        self.lit.to_tokens(tokens);
+    }
+}
 
 /// `pages = N`, `pages = a..=b` or `pages = a..b`.
 #[derive(Clone)]
 pub struct PagesArg {
     /// `a` of a range; `None` for the plain `N` form.
-    pub min: Option<LitInt>,
+    pub min: Option<IntLit>,
     /// `..=` or `..`; `None` for the plain `N` form.
     pub limits: Option<RangeLimits>,
     /// `N`, or `b` of a range.
-    pub max: LitInt,
+    pub max: IntLit,
 }
 
 impl PagesArg {
@@ -46,20 +84,33 @@ impl PagesArg {
 
 impl Parse for PagesArg {
     fn parse(input: ParseStream) -> syn::Result<Self> {
-        let expected =
-            "expected a page count: `pages = N`, `pages = MIN..=MAX` or `pages = MIN..MAX`";
+        let expected = format!("expected a page count: {}", message::PAGES_FORMS);
         if !input.peek(LitInt) {
             return Err(input.error(expected));
         }
-        let first: LitInt = input.parse()?;
+        let first: IntLit = input.parse()?;
         if !input.peek(Token![..]) && !input.peek(Token![..=]) {
             return Ok(PagesArg { min: None, limits: None, max: first });
         }
         let limits: RangeLimits = input.parse()?;
+        if at_end(input) {
+            // At the end, `input.error` would span the whole attribute: span what was written.
+            let min = first.digits();
+            let dots = match limits {
+                RangeLimits::HalfOpen(_) => "..",
+                RangeLimits::Closed(_) => "..=",
+            };
+            return Err(syn::Error::new_spanned(
+                quote::quote!(#first #limits),
+                format!(
+                    "the range `{min}{dots}` has no maximum: write `pages = {min}..=MAX` or `pages = {min}..MAX`, with MAX at most {ADDRESS_SPACE_PAGES}"
+                ),
+            ));
+        }
         if !input.peek(LitInt) {
             return Err(input.error(expected));
         }
-        let max: LitInt = input.parse()?;
+        let max: IntLit = input.parse()?;
         Ok(PagesArg { min: Some(first), limits: Some(limits), max })
     }
 }
@@ -68,7 +119,7 @@ impl Parse for PagesArg {
 #[derive(Clone)]
 pub struct ClassesArg {
     pub bracket: token::Bracket,
-    pub items: Vec<LitInt>,
+    pub items: Vec<IntLit>,
 }
 
 impl ClassesArg {
@@ -86,7 +137,7 @@ impl Parse for ClassesArg {
         }
         let content;
         let bracket = syn::bracketed!(content in input);
-        let items = Punctuated::<LitInt, Token![,]>::parse_terminated_with(&content, |input| {
+        let items = Punctuated::<IntLit, Token![,]>::parse_terminated_with(&content, |input| {
             if input.peek(LitInt) {
                 input.parse()
             } else {
@@ -104,7 +155,7 @@ pub struct Args {
     pub classes: Option<ClassesArg>,
     /// The lock's name as written (any identifier; `valid` checks it).
     pub lock: Option<Ident>,
-    pub cache: Option<LitInt>,
+    pub cache: Option<IntLit>,
     pub checked: Option<LitBool>,
     pub krate: Option<Path>,
 }
@@ -128,90 +179,89 @@ impl Args {
         (args, errors)
     }
 
-    fn parse_entry(&mut self, meta: &syn::meta::ParseNestedMeta) -> syn::Result<()> {
-        let path = &meta.path;
-        let key = path.get_ident().map(|i| i.unraw().to_string()).unwrap_or_default();
-        let duplicate = |span: Span| {
-            Err(syn::Error::new(span, format!("duplicate key `{key}`; each key may be given once")))
-        };
+    fn parse_entry(&mut self, meta: &ParseNestedMeta) -> syn::Result<()> {
+        let key = meta.path.get_ident().map(|i| i.unraw().to_string()).unwrap_or_default();
         match key.as_str() {
-            "pages" => {
-                let value: PagesArg = value(meta, &key)?.parse()?;
-                if self.pages.is_some() {
-                    return duplicate(path.span());
-                }
-                self.pages = Some(value);
-            }
-            "classes" => {
-                let value: ClassesArg = value(meta, &key)?.parse()?;
-                if self.classes.is_some() {
-                    return duplicate(path.span());
-                }
-                self.classes = Some(value);
-            }
-            "lock" => {
-                let input = value(meta, &key)?;
-                if !input.peek(Ident::peek_any) {
-                    return Err(input.error(lock_expected()));
-                }
-                let value = input.call(Ident::parse_any)?;
-                if self.lock.is_some() {
-                    return duplicate(path.span());
-                }
-                self.lock = Some(value);
-            }
-            "cache" => {
-                let input = value(meta, &key)?;
-                if !input.peek(LitInt) {
-                    return Err(input.error(format!(
-                        "expected the number of blocks cached per size class per thread, 0..={} (0 disables the cache)",
-                        wasm_heap_config::MAX_CACHE_BLOCKS
-                    )));
-                }
-                let value: LitInt = input.parse()?;
-                if self.cache.is_some() {
-                    return duplicate(path.span());
-                }
-                self.cache = Some(value);
-            }
-            "checked" => {
-                let input = value(meta, &key)?;
-                if !input.peek(LitBool) {
-                    return Err(input.error("expected `true` or `false`"));
-                }
-                let value: LitBool = input.parse()?;
-                if self.checked.is_some() {
-                    return duplicate(path.span());
-                }
-                self.checked = Some(value);
-            }
-            "crate" => {
-                let input = value(meta, &key)?;
-                let value = parse_crate_path(input)?;
-                if self.krate.is_some() {
-                    return duplicate(path.span());
-                }
-                self.krate = Some(value);
-            }
+            "pages" => entry(&mut self.pages, meta, &key, PagesArg::parse),
+            "classes" => entry(&mut self.classes, meta, &key, ClassesArg::parse),
+            "lock" => entry(&mut self.lock, meta, &key, parse_lock),
+            "cache" => entry(&mut self.cache, meta, &key, parse_cache),
+            "checked" => entry(&mut self.checked, meta, &key, parse_checked),
+            "crate" => entry(&mut self.krate, meta, &key, parse_crate_path),
             _ => {
+                let path = &meta.path;
                 let shown = quote::ToTokens::to_token_stream(path).to_string().replace(' ', "");
-                return Err(syn::Error::new_spanned(
+                Err(syn::Error::new_spanned(
                     path,
-                    format!("unknown key `{shown}`; expected one of {}", list(&KEYS)),
-                ));
+                    format!("unknown key `{shown}`; expected one of {}", message::list(&KEYS)),
+                ))
             }
         }
-        Ok(())
     }
 }
 
-/// The `=` after a key, with an error naming the key when it is missing.
-fn value<'a>(meta: &'a syn::meta::ParseNestedMeta, key: &str) -> syn::Result<ParseStream<'a>> {
-    if meta.input.peek(Token![=]) {
-        meta.value()
-    } else {
-        Err(syn::Error::new_spanned(&meta.path, format!("expected a value: `{key} = ...`")))
+/// One `key = value` entry: the `=`, the value as `parse` reads it, and the key stored once.
+fn entry<T>(
+    slot: &mut Option<T>,
+    meta: &ParseNestedMeta,
+    key: &str,
+    parse: fn(ParseStream) -> syn::Result<T>,
+) -> syn::Result<()> {
+    let path = &meta.path;
+    if !meta.input.peek(Token![=]) {
+        return Err(syn::Error::new_spanned(path, format!("expected a value: `{key} = ...`")));
     }
+    let eq: Token![=] = meta.input.parse()?;
+    if at_end(meta.input) {
+        // Nothing after `=`: `parse` says what is expected, spanned on `key =` (at the end of
+        // the attribute its own error would span the whole attribute).
+        let expected = match parse(meta.input) {
+            // (syn words an error at the very end so; here the span says where.)
+            Err(e) => e.to_string().trim_start_matches("unexpected end of input, ").to_owned(),
+            Ok(_) => "expected a value".to_owned(),
+        };
+        return Err(syn::Error::new_spanned(quote::quote!(#path #eq), expected));
+    }
+    let value = parse(meta.input)?;
+    if slot.is_some() {
+        return Err(syn::Error::new(
+            path.span(),
+            format!("duplicate key `{key}`; each key may be given once"),
+        ));
+    }
+    *slot = Some(value);
+    Ok(())
+}
+
+/// Whether nothing of this entry's value is left: the end, or the `,` before the next key.
+fn at_end(input: ParseStream) -> bool {
+    input.is_empty() || input.peek(Token![,])
+}
+
+/// `lock = name`: any identifier (`valid` judges the name).
+fn parse_lock(input: ParseStream) -> syn::Result<Ident> {
+    if !input.peek(Ident::peek_any) {
+        return Err(input.error(format!("expected a lock: {}", message::one_of_locks())));
+    }
+    input.call(Ident::parse_any)
+}
+
+/// `cache = N`: any integer literal, negative ones too (`valid` judges the number).
+fn parse_cache(input: ParseStream) -> syn::Result<IntLit> {
+    if !input.peek(LitInt) {
+        return Err(input.error(format!(
+            "expected the number of blocks cached per size class per thread, 0..={MAX_CACHE_BLOCKS} (0 disables the cache)"
+        )));
+    }
+    input.parse()
+}
+
+/// `checked = true` or `checked = false`.
+fn parse_checked(input: ParseStream) -> syn::Result<LitBool> {
+    if !input.peek(LitBool) {
+        return Err(input.error("expected `true` or `false`"));
+    }
+    input.parse()
 }
 
 /// `crate = some::path` or, as serde writes it, `crate = "some::path"`.
@@ -247,16 +297,6 @@ fn skip_to_comma(input: ParseStream) -> syn::Result<()> {
     })
 }
 
-/// "expected one of `spin`, `park`, ..." for `lock`.
-pub fn lock_expected() -> String {
-    format!("expected a lock: one of {}", list(&wasm_heap_config::LockKind::NAMES))
-}
-
-/// `` `a`, `b`, `c` ``.
-pub fn list(names: &[&str]) -> String {
-    names.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", ")
-}
-
 /// The item `#[wasm_heap]` sits on: `static NAME: Type;`, parsed by hand because syn 2's
 /// `ItemStatic` insists on an initializer and rustc hands the attribute none.
 pub struct StaticItem {
@@ -267,7 +307,7 @@ pub struct StaticItem {
     pub ident: Ident,
     pub colon: Token![:],
     /// Any type is accepted (conventionally `Heap`, which need not be in scope); the
-    /// expansion replaces it with the real `Heap<Lock>`.
+    /// expansion replaces it with the real `Heap<Lock, Config>`.
     #[allow(dead_code)]
     pub ty: Type,
     pub init: Option<(Token![=], Expr)>,
@@ -315,12 +355,12 @@ mod tests {
         ));
         assert!(errors.is_empty());
         let pages = args.pages.unwrap();
-        assert_eq!(pages.min.as_ref().unwrap().base10_digits(), "16");
+        assert_eq!(pages.min.as_ref().unwrap().digits(), "16");
         assert!(!pages.half_open());
-        assert_eq!(pages.max.base10_digits(), "16384");
+        assert_eq!(pages.max.digits(), "16384");
         assert_eq!(args.classes.unwrap().items.len(), 2);
         assert_eq!(args.lock.unwrap(), "park");
-        assert_eq!(args.cache.unwrap().base10_digits(), "8");
+        assert_eq!(args.cache.unwrap().digits(), "8");
         assert!(args.checked.unwrap().value);
         assert_eq!(args.krate.unwrap().segments.len(), 2);
     }
@@ -331,7 +371,7 @@ mod tests {
         assert!(errors.is_empty());
         let pages = args.pages.unwrap();
         assert!(pages.min.is_none());
-        assert_eq!(pages.max.base10_digits(), "8");
+        assert_eq!(pages.max.digits(), "8");
         let (args, _) = Args::parse(quote!(pages = 1..9));
         assert!(args.pages.unwrap().half_open());
     }
@@ -346,7 +386,36 @@ mod tests {
         assert!(messages[1].starts_with("expected a page count"));
         assert!(messages[2].starts_with("duplicate key `pages`"));
         assert_eq!(args.lock.unwrap(), "spin");
-        assert_eq!(args.pages.unwrap().max.base10_digits(), "3");
+        assert_eq!(args.pages.unwrap().max.digits(), "3");
+    }
+
+    #[test]
+    fn a_range_without_maximum_or_a_missing_value_is_spanned_on_what_was_written() {
+        let (_, errors) = Args::parse(quote!(pages = 16..));
+        assert_eq!(errors.len(), 1);
+        assert_eq!(
+            errors[0].to_string(),
+            "the range `16..` has no maximum: write `pages = 16..=MAX` or `pages = 16..MAX`, with MAX at most 65536"
+        );
+        let (_, errors) = Args::parse(quote!(pages = 4..=, lock = spin));
+        assert!(errors[0].to_string().starts_with("the range `4..=` has no maximum"));
+        // `key =` and nothing: the key's own expectation.
+        let (args, errors) = Args::parse(quote!(cache =, lock = spin, checked =));
+        let messages: Vec<String> = errors.iter().map(|e| e.to_string()).collect();
+        assert_eq!(messages.len(), 2, "{messages:?}");
+        assert!(messages[0].starts_with("expected the number of blocks cached"), "{messages:?}");
+        assert_eq!(messages[1], "expected `true` or `false`");
+        assert_eq!(args.lock.unwrap(), "spin");
+    }
+
+    #[test]
+    fn negative_numbers_keep_their_sign() {
+        let (args, errors) = Args::parse(quote!(cache = -1, pages = -2..=-1, classes = [8, -16]));
+        assert!(errors.is_empty());
+        assert_eq!(args.cache.unwrap().digits(), "-1");
+        let pages = args.pages.unwrap();
+        assert_eq!((pages.min.unwrap().digits(), pages.max.digits()), ("-2".into(), "-1".into()));
+        assert_eq!(args.classes.unwrap().items[1].digits(), "-16");
     }
 
     #[test]

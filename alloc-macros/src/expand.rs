@@ -5,55 +5,15 @@
 
 use proc_macro2::{Literal, TokenStream};
 use quote::{format_ident, quote, quote_spanned};
+use syn::Ident;
 use wasm_heap_config::{LockKind, PAGE_SIZE};
 
-use crate::ast::{Args, StaticItem};
+use crate::ast::StaticItem;
 use crate::metadata::Metadata;
-use crate::valid::{self, Config};
+use crate::resolve::{Config, Origin};
 
-/// The attribute, with the metadata read from `$CARGO_MANIFEST_DIR/Cargo.toml`.
-pub fn wasm_heap(args: TokenStream, item: TokenStream) -> TokenStream {
-    let mut meta_errors = Vec::new();
-    let meta = Metadata::load(&mut meta_errors);
-    expand(args, item, &meta, meta_errors)
-}
-
-/// The attribute with given metadata (and the errors met reading it).
-pub fn expand(
-    args: TokenStream,
-    item: TokenStream,
-    meta: &Metadata,
-    meta_errors: Vec<syn::Error>,
-) -> TokenStream {
-    let (args, mut errors) = Args::parse(args);
-    let item = match syn::parse2::<StaticItem>(item.clone()) {
-        Ok(item) => item,
-        Err(e) => {
-            // Not a static we can rewrite: leave the item as it was, and say why.
-            errors.push(e);
-            errors.extend(meta_errors);
-            return with_errors(item, errors);
-        }
-    };
-    let config = valid::resolve(&args, meta, &mut errors);
-    if let Some(mutability) = &item.mutability {
-        errors.push(syn::Error::new(
-            mutability.span,
-            "a `#[wasm_heap]` static must not be `mut`: the heap synchronizes itself; remove `mut`",
-        ));
-    }
-    if let Some((eq, expr)) = &item.init {
-        errors.push(syn::Error::new_spanned(
-            quote!(#eq #expr),
-            "remove the initializer: `#[wasm_heap]` generates it from its settings (write `static NAME: Heap;`)",
-        ));
-    }
-    errors.extend(meta_errors);
-    let tokens = static_item(&item, &config, meta);
-    with_errors(tokens, errors)
-}
-
-fn with_errors(mut tokens: TokenStream, errors: Vec<syn::Error>) -> TokenStream {
+/// `tokens`, then a `compile_error!` for each error.
+pub fn with_errors(mut tokens: TokenStream, errors: Vec<syn::Error>) -> TokenStream {
     let combined = errors.into_iter().reduce(|mut all, e| {
         all.combine(e);
         all
@@ -64,18 +24,23 @@ fn with_errors(mut tokens: TokenStream, errors: Vec<syn::Error>) -> TokenStream 
     tokens
 }
 
-fn static_item(item: &StaticItem, config: &Config, meta: &Metadata) -> TokenStream {
-    let StaticItem { attrs, vis, static_token, ident, colon, semi, .. } = item;
-    let krate = &config.krate;
-    let lock = format_ident!(
+/// The runtime's name for a lock (`wasm_heap::__private::NAME`).
+fn lock_type(kind: LockKind) -> Ident {
+    format_ident!(
         "{}",
-        match config.lock.value {
+        match kind {
             LockKind::Spin => "Spin",
             LockKind::Park => "Park",
             LockKind::Adaptive => "Adaptive",
             LockKind::None => "NoLock",
         }
-    );
+    )
+}
+
+/// The static, its configuration type, and what `lock = none` needs.
+pub fn static_item(item: &StaticItem, config: &Config, meta: &Metadata) -> TokenStream {
+    let StaticItem { attrs, vis, static_token, ident, colon, semi, .. } = item;
+    let krate = &config.krate;
     let classes = config.classes.value.iter().map(|&c| Literal::u32_unsuffixed(c));
     let (min, max) = config.pages.value;
     let (min, max) = (Literal::u32_unsuffixed(min), Literal::u32_unsuffixed(max));
@@ -93,19 +58,16 @@ fn static_item(item: &StaticItem, config: &Config, meta: &Metadata) -> TokenStre
         });
 
     // A proc macro can't see target features; the build with threads refuses `none` itself.
-    let no_lock_guard = (config.lock.value == LockKind::None).then(|| {
-        let span = config.lock.origin.span();
-        // A const assertion rather than `#[cfg(target_feature = "atomics")]`: stable rustc
-        // hides that feature from `cfg`, so the runtime's build script decides instead.
-        quote_spanned! {span=>
-            const _: () = ::core::assert!(
-                !#krate::__private::WASM_THREADS,
-                // ANCHOR: lock_none_message
-                "`lock = none` does no synchronization, but this build has threads (a `*-threads` target or `+atomics`); use `lock = adaptive`, `park` or `spin`"
-                // ANCHOR_END: lock_none_message
-            );
+    let (lock, no_lock_guard) = match config.lock.value {
+        LockKind::None => {
+            let (lock, items) = no_lock(ident, vis, krate, config.lock.origin);
+            (lock, Some(items))
         }
-    });
+        kind => {
+            let name = lock_type(kind);
+            (quote!(#krate::__private::#name), None)
+        }
+    };
 
     // A type naming the configuration as a constant, so the heap's code is compiled for it
     // (see `ConfigSource`): one per static, named after it.
@@ -127,11 +89,55 @@ fn static_item(item: &StaticItem, config: &Config, meta: &Metadata) -> TokenStre
         }
         #(#attrs)*
         #(#docs)*
-        #vis #static_token #ident #colon #krate::__private::Heap<#krate::__private::#lock, #source> = {
+        #vis #static_token #ident #colon #krate::__private::Heap<#lock, #source> = {
             #track
             #krate::__private::Heap::with_constant_config()
         } #semi
     }
+}
+
+/// `lock = none`: the lock type, and the items it needs, among them the guard that fails the
+/// build where there are threads.
+///
+/// The guard is a const assertion rather than `#[cfg(target_feature = "atomics")]`: stable
+/// rustc hides that feature from `cfg`, so the runtime's build script decides instead
+/// (`__private::WASM_THREADS`). Where the guard fails, the static's lock is the default one,
+/// not `NoLock`: `NoLock`'s own constant refuses threads too, and would add a second error
+/// pointing into the runtime. The choice is a trait implemented for `[(); 0]` (`NoLock`) and
+/// `[(); 1]` (the default), projected from `[(); WASM_THREADS as usize]`.
+fn no_lock(
+    ident: &Ident,
+    vis: &syn::Visibility,
+    krate: &syn::Path,
+    origin: Origin,
+) -> (TokenStream, TokenStream) {
+    let span = origin.span();
+    let choice = format_ident!("__WasmHeapLockOf_{}", ident);
+    let fallback = lock_type(LockKind::DEFAULT);
+    let lock = quote!(<[(); #krate::__private::WASM_THREADS as usize] as #choice>::Lock);
+    let guard = quote_spanned! {span=>
+        const _: () = ::core::assert!(
+            !#krate::__private::WASM_THREADS,
+            // ANCHOR: lock_none_message
+            "`lock = none` does no synchronization, but this build has threads (a `*-threads` target or `+atomics`); use `lock = adaptive`, `park` or `spin`"
+            // ANCHOR_END: lock_none_message
+        );
+    };
+    let items = quote! {
+        #guard
+        #[doc(hidden)]
+        #[allow(non_camel_case_types)]
+        #vis trait #choice {
+            type Lock;
+        }
+        impl #choice for [(); 0] {
+            type Lock = #krate::__private::NoLock;
+        }
+        impl #choice for [(); 1] {
+            type Lock = #krate::__private::#fallback;
+        }
+    };
+    (lock, items)
 }
 
 /// Lines of the doc comment on the generated static: the computed configuration.
@@ -143,7 +149,7 @@ fn doc_lines(config: &Config) -> Vec<String> {
         0 => "off".to_owned(),
         n => format!("{n} blocks per class per thread"),
     };
-    let row = |key: &str, value: String, origin: valid::Origin| {
+    let row = |key: &str, value: String, origin: Origin| {
         format!(" | `{key}` | {value} | {} |", origin.describe())
     };
     vec![
@@ -190,7 +196,7 @@ mod tests {
             Some(t) => Metadata::parse(t, Path::new("/nonexistent/Cargo.toml"), &mut errors),
             None => Metadata::default(),
         };
-        expand(args, item, &meta, errors).to_string()
+        crate::attribute(args, item, &meta, errors).to_string()
     }
 
     fn squash(s: &str) -> String {
@@ -243,8 +249,18 @@ mod tests {
             None,
         );
         let got = squash(&out);
+        // `NoLock` without threads, the default lock with them (the guard fails there).
         assert!(
-            got.contains("pub(crate)staticH:my::rt::__private::Heap<my::rt::__private::NoLock,__WasmHeapConfigOf_H>="),
+            got.contains("pub(crate)staticH:my::rt::__private::Heap<<[();my::rt::__private::WASM_THREADSasusize]as__WasmHeapLockOf_H>::Lock,__WasmHeapConfigOf_H>="),
+            "{out}"
+        );
+        assert!(got.contains("pub(crate)trait__WasmHeapLockOf_H{typeLock;}"), "{out}");
+        assert!(
+            got.contains("impl__WasmHeapLockOf_Hfor[();0]{typeLock=my::rt::__private::NoLock;}"),
+            "{out}"
+        );
+        assert!(
+            got.contains("impl__WasmHeapLockOf_Hfor[();1]{typeLock=my::rt::__private::Adaptive;}"),
             "{out}"
         );
         assert!(
@@ -288,6 +304,30 @@ mod tests {
             "{out}"
         );
         assert!(!got.contains("make()"), "{out}");
+    }
+
+    #[test]
+    fn a_budget_too_small_for_the_classes_is_an_error_and_falls_back() {
+        let item = quote!(
+            static H: Heap;
+        );
+        // From the attribute: spanned there; the static falls back to Cargo.toml's budget.
+        let toml = "[package.metadata.wasm-heap]\npages = 100\n";
+        let out = run(quote!(pages = 2), item.clone(), Some(toml));
+        assert!(out.contains("a budget of at most 2 pages cannot serve one block of each of the 32 size classes: that needs at least 39 pages"), "{out}");
+        assert!(squash(&out).contains(",0,100).with_cache_blocks(32)"), "{out}");
+        // From Cargo.toml, for the classes of the attribute: named as a Cargo.toml error; the
+        // static falls back to the default budget.
+        let toml = "[package.metadata.wasm-heap]\npages = 3\n";
+        let out = run(quote!(classes = [16, 32], cache = 0), item.clone(), Some(toml));
+        assert!(
+            out.contains("invalid `[package.metadata.wasm-heap]` key `pages` in /nonexistent/Cargo.toml: a budget of at most 3 pages cannot serve one block of each of the 2 size classes: that needs at least 4 pages (2 for spans, 2 for span records)"),
+            "{out}"
+        );
+        assert!(squash(&out).contains("new(&[16,32],0,65536)"), "{out}");
+        // Enough for these classes.
+        let out = run(quote!(classes = [16, 32], cache = 0, pages = 4), item, Some(toml));
+        assert!(!out.contains("compile_error"), "{out}");
     }
 
     #[test]

@@ -18,8 +18,9 @@ use proc_macro2::Span;
 use toml::Value;
 use wasm_heap_config::LockKind;
 
-use crate::ast::{self, PagesArg};
-use crate::valid::{self, PagesValue, Part, Problem};
+use crate::ast::PagesArg;
+use crate::message;
+use crate::valid::{self, Int, PagesValue, Part, Problem};
 
 /// The keys `[package.metadata.wasm-heap]` accepts (`crate` is attribute-only).
 pub const KEYS: [&str; 5] = ["pages", "classes", "lock", "cache", "checked"];
@@ -49,23 +50,27 @@ impl Metadata {
         }
     }
 
+    /// An error about the table (`key` empty) or one of its keys, at the attribute, naming
+    /// the manifest.
+    pub fn error(&self, key: &str, message: &str) -> syn::Error {
+        let key = if key.is_empty() { String::new() } else { format!(" key `{key}`") };
+        let path = self.manifest.as_deref().unwrap_or(Path::new("Cargo.toml"));
+        syn::Error::new(
+            Span::call_site(),
+            format!("invalid `[package.metadata.wasm-heap]`{key} in {}: {message}", path.display()),
+        )
+    }
+
     /// Parses a manifest's text; `path` is only for messages and tracking.
     pub fn parse(text: &str, path: &Path, errors: &mut Vec<syn::Error>) -> Metadata {
         let mut meta = Metadata { manifest: Some(path.to_owned()), ..Metadata::default() };
-        let fail = |errors: &mut Vec<syn::Error>, key: &str, message: &str| {
-            let key = if key.is_empty() { String::new() } else { format!(" key `{key}`") };
-            errors.push(syn::Error::new(
-                Span::call_site(),
-                format!(
-                    "invalid `[package.metadata.wasm-heap]`{key} in {}: {message}",
-                    path.display()
-                ),
-            ));
+        let fail = |errors: &mut Vec<syn::Error>, meta: &Metadata, key: &str, message: &str| {
+            errors.push(meta.error(key, message));
         };
         let table = match text.parse::<toml::Table>() {
             Ok(t) => t,
             Err(e) => {
-                fail(errors, "", &format!("not valid TOML: {}", e.message()));
+                fail(errors, &meta, "", &format!("not valid TOML: {}", e.message()));
                 return meta;
             }
         };
@@ -75,7 +80,7 @@ impl Metadata {
             return meta;
         };
         let Some(section) = section.as_table() else {
-            fail(errors, "", "expected a table of settings");
+            fail(errors, &meta, "", "expected a table of settings");
             return meta;
         };
         for (key, value) in section {
@@ -91,37 +96,34 @@ impl Metadata {
                     }
                     None => Err("expected `true` or `false`".to_owned()),
                 },
-                _ => Err(format!("unknown key; expected one of {}", ast::list(&KEYS))),
+                _ => Err(format!("unknown key; expected one of {}", message::list(&KEYS))),
             };
             if let Err(message) = result {
-                fail(errors, key, &message);
+                fail(errors, &meta, key, &message);
             }
         }
         meta
     }
 }
 
-const PAGES_FORMS: &str =
+const TOML_PAGES_FORMS: &str =
     "expected an integer N (at most N pages) or a string \"MIN..=MAX\" or \"MIN..MAX\"";
 
 fn pages(value: &Value) -> Result<(u32, u32), String> {
     let written = match value {
-        Value::Integer(n) => match u64::try_from(*n) {
-            Ok(n) => PagesValue { min: None, max: n, half_open: false },
-            Err(_) => return Err(format!("{PAGES_FORMS} (got {n})")),
-        },
+        Value::Integer(n) => PagesValue { min: None, max: Int::of_toml(*n), half_open: false },
         Value::String(s) => {
             let arg: PagesArg =
-                syn::parse_str(s).map_err(|_| format!("{PAGES_FORMS} (got {s:?})"))?;
-            let num = |lit: &syn::LitInt| {
-                lit.base10_parse::<u64>().map_err(|_| format!("{PAGES_FORMS} (got {s:?})"))
-            };
-            let min = arg.min.as_ref().map(num).transpose()?;
-            PagesValue { min, max: num(&arg.max)?, half_open: arg.half_open() }
+                syn::parse_str(s).map_err(|_| format!("{TOML_PAGES_FORMS} (got {s:?})"))?;
+            PagesValue {
+                min: arg.min.as_ref().map(Int::of_literal),
+                max: Int::of_literal(&arg.max),
+                half_open: arg.half_open(),
+            }
         }
-        _ => return Err(PAGES_FORMS.to_owned()),
+        _ => return Err(TOML_PAGES_FORMS.to_owned()),
     };
-    valid::pages(written).map_err(|p| p.message)
+    valid::pages(&written).map_err(|p| p.message)
 }
 
 fn classes(value: &Value) -> Result<Vec<u32>, String> {
@@ -130,28 +132,27 @@ fn classes(value: &Value) -> Result<Vec<u32>, String> {
     let mut sizes = Vec::with_capacity(array.len());
     for (i, v) in array.iter().enumerate() {
         match v.as_integer() {
-            Some(n) if n >= 0 => sizes.push(n as u64),
-            _ => return Err(format!("{expected} (entry {i} is `{v:?}`)")),
+            Some(n) => sizes.push(Int::of_toml(n)),
+            None => return Err(format!("{expected} (entry {i} is `{v:?}`)")),
         }
     }
     valid::classes(&sizes).map_err(|Problem { message, part }| match part {
         Part::Class(i) => format!("{message} (entry {i})"),
-        _ => message,
+        Part::Whole | Part::Min | Part::Max => message,
     })
 }
 
 fn lock(value: &Value) -> Result<LockKind, String> {
-    let name = value
-        .as_str()
-        .ok_or_else(|| format!("expected a string, one of {}", ast::list(&LockKind::NAMES)))?;
+    let name =
+        value.as_str().ok_or_else(|| format!("expected a string, {}", message::one_of_locks()))?;
     valid::lock(name).map_err(|p| p.message)
 }
 
 fn cache(value: &Value) -> Result<u32, String> {
-    let n = value.as_integer().and_then(|n| u64::try_from(n).ok()).ok_or(
-        "expected a non-negative integer (blocks per size class per thread; 0 disables the cache)",
-    )?;
-    valid::cache(n).map_err(|p| p.message)
+    let n = value
+        .as_integer()
+        .ok_or_else(|| format!("expected an integer: {}", message::cache_allowed()))?;
+    valid::cache(&Int::of_toml(n)).map_err(|p| p.message)
 }
 
 #[cfg(test)]

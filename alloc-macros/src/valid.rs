@@ -1,17 +1,20 @@
-//! Validate: turn written values (from the attribute or from `Cargo.toml`) into a [`Config`],
-//! judging every value by `wasm_heap_config`'s rules, the same ones the runtime's `const fn`s
-//! apply, so the attribute and the runtime can never disagree.
+//! Validate: judge written values (from the attribute or from `Cargo.toml`) by
+//! `wasm_heap_config`'s rules, the same ones the runtime's `const fn`s apply, so the attribute
+//! and the runtime can never disagree; and check the item the attribute sits on.
+//!
+//! The rules ([`pages`], [`classes`], [`lock`], [`cache`], [`budget`]) take plain values and
+//! say which part of a value is wrong; [`args`] and [`item`] turn that into errors spanned on
+//! the attribute's tokens.
 
 use proc_macro2::Span;
 use syn::Path;
 use wasm_heap_config::{
-    ADDRESS_SPACE_PAGES, ClassError, ClassErrorKind, DEFAULT_CACHE_BLOCKS, DEFAULT_CLASSES,
-    DEFAULT_MAX_PAGES, DEFAULT_MIN_PAGES, LockKind, MAX_CACHE_BLOCKS, PagesError, validate_classes,
-    validate_pages,
+    ADDRESS_SPACE_PAGES, ClassError, ClassErrorKind, ClassTable, DEFAULT_MIN_PAGES, LockKind,
+    MAX_CACHE_BLOCKS, PagesError, validate_classes, validate_pages,
 };
 
-use crate::ast::{self, Args, PagesArg};
-use crate::metadata::Metadata;
+use crate::ast::{Args, IntLit, PagesArg, StaticItem};
+use crate::message;
 
 /// Which part of a value a problem is about, so the attribute can span just that token.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -35,36 +38,80 @@ impl Problem {
     }
 }
 
+/// An integer as written, for a rule to judge and its message to quote.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Int {
+    /// Zero or more, within u64.
+    Unsigned(u64),
+    /// Below zero, as written.
+    Negative(String),
+    /// Beyond u64, as written.
+    Huge(String),
+}
+
+impl Int {
+    /// An attribute's literal.
+    pub fn of_literal(int: &IntLit) -> Int {
+        if int.minus.is_some() {
+            Int::Negative(int.digits())
+        } else {
+            int.lit.base10_parse().map_or_else(|_| Int::Huge(int.digits()), Int::Unsigned)
+        }
+    }
+
+    /// A `Cargo.toml` integer.
+    pub fn of_toml(n: i64) -> Int {
+        u64::try_from(n).map_or_else(|_| Int::Negative(n.to_string()), Int::Unsigned)
+    }
+}
+
 /// A page budget as written: `N` (`min` is `None`), `min..=max`, or `min..max` (`half_open`).
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 pub struct PagesValue {
-    pub min: Option<u64>,
-    pub max: u64,
+    pub min: Option<Int>,
+    pub max: Int,
     pub half_open: bool,
+}
+
+/// A count of pages as a u64, or the problem with it as written.
+fn page_count(n: &Int, part: Part) -> Result<u64, Problem> {
+    match n {
+        Int::Unsigned(n) => Ok(*n),
+        Int::Negative(written) => {
+            Err(Problem::new(part, format!("{} (got {written})", message::page_count_range())))
+        }
+        Int::Huge(written) => Err(Problem::new(
+            part,
+            format!("{} (got {written})", PagesError::AboveAddressSpace.message()),
+        )),
+    }
 }
 
 /// Checks a page budget; returns `(min, max)` pages, both inclusive.
 /// `N` alone means "at most N pages, nothing reserved up front" (`0..=N`).
-pub fn pages(value: PagesValue) -> Result<(u32, u32), Problem> {
-    let min = value.min.unwrap_or(u64::from(DEFAULT_MIN_PAGES));
+pub fn pages(value: &PagesValue) -> Result<(u32, u32), Problem> {
+    let min = match &value.min {
+        Some(min) => page_count(min, Part::Min)?,
+        None => u64::from(DEFAULT_MIN_PAGES),
+    };
+    let written_max = page_count(&value.max, Part::Max)?;
     let max = if value.half_open {
-        if value.max == 0 {
+        if written_max == 0 {
             return Err(Problem::new(Part::Max, PagesError::ZeroMax.message()));
         }
-        if value.max <= min {
+        if written_max <= min {
             return Err(Problem::new(
                 Part::Whole,
                 format!(
-                    "the range `{min}..{}` holds no page count; write `{min}..={}` for at least {min} and at most {} pages",
-                    value.max,
-                    value.max.max(min),
-                    value.max.max(min)
+                    "the range `{min}..{written_max}` holds no page count; write `{min}..={}` for at least {min} and at most {} pages",
+                    written_max.max(min),
+                    written_max.max(min)
                 ),
             ));
         }
-        value.max - 1
+        written_max - 1
     } else {
-        value.max
+        written_max
     };
     match validate_pages(min, max) {
         Ok(()) => Ok((min as u32, max as u32)),
@@ -72,7 +119,7 @@ pub fn pages(value: PagesValue) -> Result<(u32, u32), Problem> {
             let (part, n) = if min > ADDRESS_SPACE_PAGES as u64 {
                 (Part::Min, min)
             } else {
-                (Part::Max, value.max)
+                (Part::Max, written_max)
             };
             Err(Problem::new(part, format!("{} (got {n})", e.message())))
         }
@@ -84,37 +131,48 @@ pub fn pages(value: PagesValue) -> Result<(u32, u32), Problem> {
 }
 
 /// Checks a class list (sizes in bytes).
-pub fn classes(values: &[u64]) -> Result<Vec<u32>, Problem> {
-    let mut out = Vec::with_capacity(values.len());
-    for (index, &v) in values.iter().enumerate() {
-        match u32::try_from(v) {
-            Ok(v) => out.push(v),
-            Err(_) => {
-                let e = ClassError { kind: ClassErrorKind::TooLarge, index };
-                return Err(Problem::new(Part::Class(index), e.message()));
-            }
-        }
-    }
-    match validate_classes(&out) {
-        Ok(()) => Ok(out),
-        Err(e) => {
-            let message = match e.kind {
-                ClassErrorKind::TooMany => format!("{} (got {})", e.message(), out.len()),
-                ClassErrorKind::NotAscending => {
-                    format!("{} ({} comes after {})", e.message(), out[e.index], out[e.index - 1])
+pub fn classes(values: &[Int]) -> Result<Vec<u32>, Problem> {
+    let mut sizes = Vec::with_capacity(values.len());
+    for (index, value) in values.iter().enumerate() {
+        let (kind, written) = match value {
+            Int::Unsigned(n) => match u32::try_from(*n) {
+                Ok(size) => {
+                    sizes.push(size);
+                    continue;
                 }
-                ClassErrorKind::Duplicate
-                | ClassErrorKind::TooLarge
-                | ClassErrorKind::NotMultipleOfGranule => {
-                    format!("{} (got {})", e.message(), out[e.index])
-                }
-                ClassErrorKind::Empty | ClassErrorKind::Zero => e.message().to_owned(),
-            };
-            let part =
-                if e.kind == ClassErrorKind::Empty { Part::Whole } else { Part::Class(e.index) };
-            Err(Problem::new(part, message))
+                Err(_) => (ClassErrorKind::TooLarge, n.to_string()),
+            },
+            Int::Negative(written) => (ClassErrorKind::Zero, written.clone()),
+            Int::Huge(written) => (ClassErrorKind::TooLarge, written.clone()),
+        };
+        // A class before this one may break a rule too: the first problem is reported.
+        if let Err(e) = validate_classes(&sizes)
+            && e.kind != ClassErrorKind::Empty
+        {
+            return Err(class_problem(e, &sizes));
         }
+        let message = ClassError { kind, index }.message();
+        return Err(Problem::new(Part::Class(index), format!("{message} (got {written})")));
     }
+    validate_classes(&sizes).map_err(|e| class_problem(e, &sizes))?;
+    Ok(sizes)
+}
+
+fn class_problem(e: ClassError, sizes: &[u32]) -> Problem {
+    let message = match e.kind {
+        ClassErrorKind::TooMany => format!("{} (got {})", e.message(), sizes.len()),
+        ClassErrorKind::NotAscending => {
+            format!("{} ({} comes after {})", e.message(), sizes[e.index], sizes[e.index - 1])
+        }
+        ClassErrorKind::Duplicate
+        | ClassErrorKind::TooLarge
+        | ClassErrorKind::NotMultipleOfGranule => {
+            format!("{} (got {})", e.message(), sizes[e.index])
+        }
+        ClassErrorKind::Empty | ClassErrorKind::Zero => e.message().to_owned(),
+    };
+    let part = if e.kind == ClassErrorKind::Empty { Part::Whole } else { Part::Class(e.index) };
+    Problem::new(part, message)
 }
 
 /// Checks a lock name.
@@ -122,188 +180,167 @@ pub fn lock(name: &str) -> Result<LockKind, Problem> {
     LockKind::from_name(name).ok_or_else(|| {
         Problem::new(
             Part::Whole,
-            format!("unknown lock `{name}`; expected one of {}", ast::list(&LockKind::NAMES)),
+            format!("unknown lock `{name}`; expected {}", message::one_of_locks()),
         )
     })
 }
 
 /// Checks a per-thread cache size (blocks per class).
-pub fn cache(blocks: u64) -> Result<u32, Problem> {
-    match u32::try_from(blocks) {
-        Ok(b) if b <= MAX_CACHE_BLOCKS => Ok(b),
-        _ => Err(Problem::new(
-            Part::Whole,
-            format!(
-                "at most {MAX_CACHE_BLOCKS} blocks per size class may be cached per thread; 0 disables the cache (got {blocks})"
-            ),
-        )),
-    }
-}
-
-/// Where a setting's value came from.
-#[derive(Clone, Copy, Debug)]
-pub enum Origin {
-    /// Written in the attribute; the span of the value.
-    Attribute(Span),
-    /// `[package.metadata.wasm-heap]` in the crate's `Cargo.toml`.
-    Metadata,
-    /// Built in.
-    Default,
-}
-
-impl Origin {
-    pub fn describe(self) -> &'static str {
-        match self {
-            Origin::Attribute(_) => "attribute",
-            Origin::Metadata => "Cargo.toml",
-            Origin::Default => "default",
+pub fn cache(blocks: &Int) -> Result<u32, Problem> {
+    let allowed = message::cache_allowed();
+    let message = match blocks {
+        Int::Unsigned(n) => match u32::try_from(*n) {
+            Ok(b) if b <= MAX_CACHE_BLOCKS => return Ok(b),
+            _ => format!("{allowed} (got {n})"),
+        },
+        Int::Negative(written) => {
+            format!("a number of blocks cannot be negative: {allowed} (got {written})")
         }
-    }
-
-    /// The span generated code about this setting should carry.
-    pub fn span(self) -> Span {
-        match self {
-            Origin::Attribute(span) => span,
-            _ => Span::call_site(),
-        }
-    }
+        Int::Huge(written) => format!("{allowed} (got {written})"),
+    };
+    Err(Problem::new(Part::Whole, message))
 }
 
-/// One resolved setting.
+/// Checks that a page budget's maximum leaves room for one block of every class (see
+/// `ClassTable::min_budget`); `classes` and `cache_blocks` are valid.
+pub fn budget(max_pages: u32, classes: &[u32], cache_blocks: u32) -> Result<(), Problem> {
+    let table = ClassTable::build_or_panic(classes);
+    let need = table.min_budget(cache_blocks);
+    if max_pages as usize >= need.total() {
+        return Ok(());
+    }
+    let cache = match need.cache {
+        0 => String::new(),
+        n => format!(", {n} for the thread's cache"),
+    };
+    let classes = match classes.len() {
+        1 => "the size class".to_owned(),
+        n => format!("each of the {n} size classes"),
+    };
+    Err(Problem::new(
+        Part::Max,
+        format!(
+            "a budget of at most {} cannot serve one block of {classes}: that needs at least {} ({} for spans, {} for span records{cache}); raise the maximum to {} or more",
+            message::pages(max_pages as usize),
+            message::pages(need.total()),
+            need.spans,
+            need.records,
+            need.total(),
+        ),
+    ))
+}
+
+/// A value of the attribute that passed its rules, and the span of what was written.
 #[derive(Clone, Debug)]
-pub struct Setting<T> {
+pub struct Spanned<T> {
     pub value: T,
-    pub origin: Origin,
+    pub span: Span,
 }
 
-/// The configuration the expansion is built from; always valid (a bad value falls back to the
-/// `Cargo.toml` or built-in one, with its error reported separately).
-#[derive(Clone)]
-pub struct Config {
-    pub pages: Setting<(u32, u32)>,
-    pub classes: Setting<Vec<u32>>,
-    pub lock: Setting<LockKind>,
-    pub cache: Setting<u32>,
-    pub checked: Setting<bool>,
-    pub krate: Path,
+/// The attribute's values that passed their rules; `None` where the attribute says nothing or
+/// the value was bad (its error is reported).
+#[derive(Clone, Default)]
+pub struct AttrValues {
+    /// `(min, max)`, spanned on the maximum (what the budget rule judges).
+    pub pages: Option<Spanned<(u32, u32)>>,
+    pub classes: Option<Spanned<Vec<u32>>>,
+    pub lock: Option<Spanned<LockKind>>,
+    pub cache: Option<Spanned<u32>>,
+    pub checked: Option<Spanned<bool>>,
+    pub krate: Option<Path>,
 }
 
-fn pick<T>(attr: Option<(T, Span)>, meta: Option<T>, default: T) -> Setting<T> {
-    match (attr, meta) {
-        (Some((value, span)), _) => Setting { value, origin: Origin::Attribute(span) },
-        (None, Some(value)) => Setting { value, origin: Origin::Metadata },
-        (None, None) => Setting { value: default, origin: Origin::Default },
-    }
-}
-
-fn int<T: std::str::FromStr<Err: std::fmt::Display>>(lit: &syn::LitInt) -> Option<T> {
-    lit.base10_parse().ok()
-}
-
-/// Resolves the attribute over the metadata over the built-in defaults, pushing an error for
-/// every attribute value that breaks a rule (spanned on the offending token).
-pub fn resolve(args: &Args, meta: &Metadata, errors: &mut Vec<syn::Error>) -> Config {
-    let mut spanned_errors = Vec::new();
-    let mut fail = |span: Span, message: String| errors.push(syn::Error::new(span, message));
-
-    let pages_attr = args.pages.as_ref().and_then(|p| {
-        let (span_min, span_max) = (p.min.as_ref().map(|m| m.span()), p.max.span());
-        let too_big = |span: Span, fail: &mut dyn FnMut(Span, String)| {
-            fail(
-                span,
-                format!("{} (got a number beyond u64)", PagesError::AboveAddressSpace.message()),
-            );
-        };
-        let min = match &p.min {
-            Some(m) => match int::<u64>(m) {
-                Some(v) => Some(v),
-                None => {
-                    too_big(m.span(), &mut fail);
-                    return None;
-                }
-            },
-            None => None,
-        };
-        let Some(max) = int::<u64>(&p.max) else {
-            too_big(p.max.span(), &mut fail);
-            return None;
-        };
-        match pages(PagesValue { min, max, half_open: p.half_open() }) {
-            Ok(v) => Some((v, pages_span(p))),
-            Err(problem) => {
-                match problem.part {
-                    Part::Min => fail(span_min.unwrap_or(span_max), problem.message),
-                    Part::Max => fail(span_max, problem.message),
-                    // From the first token to the last, as `new_spanned` renders on stable.
-                    _ => spanned_errors.push(syn::Error::new_spanned(p.tokens(), problem.message)),
-                }
-                None
-            }
+/// Judges every value of the attribute, pushing an error (spanned on the offending token) for
+/// each that breaks a rule.
+pub fn args(args: &Args, errors: &mut Vec<syn::Error>) -> AttrValues {
+    let pages = args.pages.as_ref().and_then(|p| match pages(&pages_value(p)) {
+        Ok(value) => Some(Spanned { value, span: p.max.lit.span() }),
+        Err(Problem { message, part }) => {
+            errors.push(match part {
+                Part::Min => p.min.as_ref().unwrap_or(&p.max).error(message),
+                Part::Max => p.max.error(message),
+                // From the first token to the last, as `new_spanned` renders on stable.
+                Part::Whole | Part::Class(_) => syn::Error::new_spanned(p.tokens(), message),
+            });
+            None
         }
     });
-
-    let classes_attr = args.classes.as_ref().and_then(|c| {
-        let mut values = Vec::with_capacity(c.items.len());
-        for lit in &c.items {
-            // Beyond u64 is certainly beyond u32: report it as too large.
-            values.push(int::<u64>(lit).unwrap_or(u64::MAX));
-        }
+    let classes = args.classes.as_ref().and_then(|c| {
+        let values: Vec<Int> = c.items.iter().map(Int::of_literal).collect();
         match classes(&values) {
-            Ok(v) => Some((v, c.span())),
-            Err(problem) => {
-                let span = match problem.part {
-                    Part::Class(i) => c.items.get(i).map_or_else(|| c.span(), |l| l.span()),
-                    _ => c.span(),
-                };
-                fail(span, problem.message);
+            Ok(value) => Some(Spanned { value, span: c.span() }),
+            Err(Problem { message, part }) => {
+                errors.push(match part {
+                    Part::Class(i) => match c.items.get(i) {
+                        Some(item) => item.error(message),
+                        None => syn::Error::new(c.span(), message),
+                    },
+                    Part::Whole | Part::Min | Part::Max => syn::Error::new(c.span(), message),
+                });
                 None
             }
         }
     });
-
-    let lock_attr = args.lock.as_ref().and_then(|ident| {
+    let lock = args.lock.as_ref().and_then(|ident| {
         let name = syn::ext::IdentExt::unraw(ident).to_string();
         match lock(&name) {
-            Ok(kind) => Some((kind, ident.span())),
+            Ok(value) => Some(Spanned { value, span: ident.span() }),
             Err(problem) => {
-                fail(ident.span(), problem.message);
+                errors.push(syn::Error::new(ident.span(), problem.message));
                 None
             }
         }
     });
+    let cache = args.cache.as_ref().and_then(|lit| match cache(&Int::of_literal(lit)) {
+        Ok(value) => Some(Spanned { value, span: lit.lit.span() }),
+        Err(problem) => {
+            errors.push(lit.error(problem.message));
+            None
+        }
+    });
+    let checked = args.checked.as_ref().map(|b| Spanned { value: b.value, span: b.span });
+    AttrValues { pages, classes, lock, cache, checked, krate: args.krate.clone() }
+}
 
-    let cache_attr =
-        args.cache.as_ref().and_then(|lit| match cache(int::<u64>(lit).unwrap_or(u64::MAX)) {
-            Ok(v) => Some((v, lit.span())),
-            Err(problem) => {
-                fail(lit.span(), problem.message);
-                None
-            }
-        });
-
-    let checked_attr = args.checked.as_ref().map(|b| (b.value, b.span));
-    errors.extend(spanned_errors);
-
-    Config {
-        pages: pick(pages_attr, meta.pages, (DEFAULT_MIN_PAGES, DEFAULT_MAX_PAGES)),
-        classes: pick(classes_attr, meta.classes.clone(), DEFAULT_CLASSES.to_vec()),
-        lock: pick(lock_attr, meta.lock, LockKind::Adaptive),
-        cache: pick(cache_attr, meta.cache, DEFAULT_CACHE_BLOCKS),
-        checked: pick(checked_attr, meta.checked, false),
-        krate: args.krate.clone().unwrap_or_else(|| syn::parse_quote!(::wasm_heap)),
+fn pages_value(p: &PagesArg) -> PagesValue {
+    PagesValue {
+        min: p.min.as_ref().map(Int::of_literal),
+        max: Int::of_literal(&p.max),
+        half_open: p.half_open(),
     }
 }
 
-fn pages_span(p: &PagesArg) -> Span {
-    p.min.as_ref().map_or_else(|| p.max.span(), |m| m.span())
+/// Checks the item: a `static` (that much `ast` ensures) that is not `mut` and has no
+/// initializer, pushing an error for each that is.
+pub fn item(item: &StaticItem, errors: &mut Vec<syn::Error>) {
+    if let Some(mutability) = &item.mutability {
+        errors.push(syn::Error::new(
+            mutability.span,
+            "a `#[wasm_heap]` static must not be `mut`: the heap synchronizes itself; remove `mut`",
+        ));
+    }
+    if let Some((eq, expr)) = &item.init {
+        errors.push(syn::Error::new_spanned(
+            quote::quote!(#eq #expr),
+            "remove the initializer: `#[wasm_heap]` generates it from its settings (write `static NAME: Heap;`)",
+        ));
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn n(v: u64) -> Int {
+        Int::Unsigned(v)
+    }
+
     fn p(min: Option<u64>, max: u64, half_open: bool) -> Result<(u32, u32), Problem> {
-        pages(PagesValue { min, max, half_open })
+        pages(&PagesValue { min: min.map(n), max: n(max), half_open })
+    }
+
+    fn sizes(values: &[u64]) -> Result<Vec<u32>, Problem> {
+        classes(&values.iter().copied().map(n).collect::<Vec<_>>())
     }
 
     #[test]
@@ -322,25 +359,81 @@ mod tests {
     }
 
     #[test]
-    fn class_rules() {
-        assert_eq!(classes(&[16, 32]), Ok(vec![16, 32]));
-        assert_eq!(classes(&[]).unwrap_err().part, Part::Whole);
-        assert_eq!(classes(&[16, 12]).unwrap_err().part, Part::Class(1));
+    fn negative_and_huge_numbers_are_quoted_as_written() {
+        let negative = Int::Negative("-1".to_owned());
+        let huge = Int::Huge("99999999999999999999".to_owned());
+        let problem =
+            pages(&PagesValue { min: Some(negative.clone()), max: n(4), half_open: false })
+                .unwrap_err();
+        assert_eq!(problem.part, Part::Min);
+        assert!(problem.message.starts_with("a page count is a whole number from 0 to 65536"));
+        assert!(problem.message.ends_with("(got -1)"), "{}", problem.message);
+        let problem =
+            pages(&PagesValue { min: None, max: huge.clone(), half_open: false }).unwrap_err();
+        assert_eq!(problem.part, Part::Max);
+        assert!(problem.message.ends_with("(got 99999999999999999999)"), "{}", problem.message);
+
         assert_eq!(
-            classes(&[16, 8]).unwrap_err().message,
+            cache(&negative).unwrap_err().message,
+            "a number of blocks cannot be negative: at most 64 blocks per size class may be cached per thread; 0 disables the cache (got -1)"
+        );
+        assert!(cache(&huge).unwrap_err().message.ends_with("(got 99999999999999999999)"));
+
+        let problem = classes(&[n(16), Int::Negative("-8".to_owned())]).unwrap_err();
+        assert_eq!(
+            problem,
+            Problem::new(Part::Class(1), "a size class must be at least 8 bytes (got -8)")
+        );
+        assert!(classes(&[huge]).unwrap_err().message.ends_with("(got 99999999999999999999)"));
+        // An earlier class's problem comes first.
+        assert_eq!(classes(&[n(12), negative]).unwrap_err().part, Part::Class(0));
+
+        assert_eq!(Int::of_toml(-3), Int::Negative("-3".to_owned()));
+        assert_eq!(Int::of_toml(3), n(3));
+    }
+
+    #[test]
+    fn class_rules() {
+        assert_eq!(sizes(&[16, 32]), Ok(vec![16, 32]));
+        assert_eq!(sizes(&[]).unwrap_err().part, Part::Whole);
+        assert_eq!(sizes(&[16, 12]).unwrap_err().part, Part::Class(1));
+        assert_eq!(
+            sizes(&[16, 8]).unwrap_err().message,
             "size classes must be listed in ascending order (8 comes after 16)"
         );
-        assert_eq!(classes(&[8, 1 << 40]).unwrap_err().part, Part::Class(1));
+        assert_eq!(sizes(&[8, 1 << 40]).unwrap_err().part, Part::Class(1));
         let many: Vec<u64> = (1..=49).map(|i| i * 8).collect();
-        assert_eq!(classes(&many).unwrap_err().part, Part::Class(48));
+        assert_eq!(sizes(&many).unwrap_err().part, Part::Class(48));
     }
 
     #[test]
     fn locks_and_caches() {
         assert_eq!(lock("park"), Ok(LockKind::Park));
         assert!(lock("mutex").unwrap_err().message.contains("`spin`, `park`, `adaptive`, `none`"));
-        assert_eq!(cache(0), Ok(0));
-        assert_eq!(cache(64), Ok(64));
-        assert!(cache(65).is_err());
+        assert_eq!(cache(&n(0)), Ok(0));
+        assert_eq!(cache(&n(64)), Ok(64));
+        assert!(cache(&n(65)).is_err());
+    }
+
+    #[test]
+    fn budgets_below_the_classes_minimum_are_refused() {
+        let classes = [16, 8192];
+        let need = ClassTable::build(&classes).unwrap().min_budget(32).total() as u32;
+        assert_eq!(budget(need, &classes, 32), Ok(()));
+        let problem = budget(need - 1, &classes, 32).unwrap_err();
+        assert_eq!(problem.part, Part::Max);
+        assert_eq!(
+            problem.message,
+            format!(
+                "a budget of at most {} pages cannot serve one block of each of the 2 size classes: that needs at least {need} pages (3 for spans, 2 for span records, 1 for the thread's cache); raise the maximum to {need} or more",
+                need - 1
+            )
+        );
+        // Without a cache: no cache page, one span per class.
+        let problem = budget(1, &[8], 0).unwrap_err();
+        assert_eq!(
+            problem.message,
+            "a budget of at most 1 page cannot serve one block of the size class: that needs at least 3 pages (1 for spans, 2 for span records); raise the maximum to 3 or more"
+        );
     }
 }

@@ -104,6 +104,10 @@ fn lock_none_is_refused_with_atomics() {
     assert!(!out.status.success(), "lock = none must not build with atomics");
     let want = "`lock = none` does no synchronization, but this build has threads (a `*-threads` target or `+atomics`); use `lock = adaptive`, `park` or `spin`";
     assert!(err.contains(want), "{err}");
-    // Spanned on the `none` token.
+    // Spanned on the `none` token, and the only error: nothing from inside the runtime (its
+    // `NoLock` refuses threads too) or the standard library.
     assert!(err.contains("src/main.rs:4:20"), "{err}");
+    assert_eq!(err.matches("error[").count(), 1, "exactly one error:\n{err}");
+    assert!(err.contains("due to 1 previous error"), "{err}");
+    assert!(!err.contains("alloc-runtime/src") && !err.contains("/rustc/"), "{err}");
 }

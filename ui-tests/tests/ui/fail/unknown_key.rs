@@ -1,6 +1,6 @@
 use wasm_heap::wasm_heap;
 
-#[wasm_heap(pages = 16, colour = red)]
+#[wasm_heap(pages = 64, colour = red)]
 #[global_allocator]
 static HEAP: Heap;
 

@@ -10,7 +10,7 @@ mod my_runtime {
 #[global_allocator]
 static HEAP: Heap;
 
-#[wasm_heap::wasm_heap(crate = "crate::my_runtime::facade", pages = 8)]
+#[wasm_heap::wasm_heap(crate = "crate::my_runtime::facade", pages = 64)]
 static OTHER: Heap;
 
 fn main() {

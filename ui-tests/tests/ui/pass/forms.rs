@@ -9,7 +9,9 @@ static BUDGET: Heap;
 #[wasm_heap(pages = 1..65, lock = park, cache = 0)]
 static HALF_OPEN: Heap;
 
-#[wasm_heap(pages = 1..=1, classes = [8], lock = adaptive, checked = false,)]
+// The smallest budget for one class with a cache: its span, a span-record page and their
+// directory, the thread's cache.
+#[wasm_heap(pages = 4..=4, classes = [8], lock = adaptive, checked = false,)]
 static EXACT: Heap;
 
 // No atomics on the host target, so `none` is accepted here.

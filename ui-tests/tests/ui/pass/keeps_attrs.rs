@@ -1,6 +1,7 @@
 // The user's attributes, doc comments and visibility survive; the written type need not exist.
-#![deny(missing_docs)]
-//! A crate with its heap in a module.
+// What the attribute generates beside a public static is public and documented (or hidden).
+#![deny(missing_docs, private_interfaces)]
+//! A crate with heaps in a module and at its root.
 
 mod heaps {
     use wasm_heap::wasm_heap;
@@ -16,8 +17,13 @@ mod heaps {
     pub static PUBLIC: Heap;
 }
 
+/// A public heap with `lock = none`, whose lock the attribute chooses through a trait of its own.
+#[wasm_heap::wasm_heap(lock = none)]
+pub static ROOT: Heap;
+
 fn main() {
     let _ = heaps::HEAP.stats();
     let _ = heaps::PUBLIC.stats();
+    let _ = ROOT.stats();
     assert_eq!(format!("{}", 42), "42");
 }
