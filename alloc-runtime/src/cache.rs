@@ -72,11 +72,11 @@ unsafe impl Sync for ThreadCache {}
 // which hand it over with Release/Acquire on `owner`.
 unsafe impl Send for ThreadCache {}
 
-const _: () = assert!(core::mem::size_of::<ThreadCache>() <= PAGE_SIZE);
+const _: () = assert!(core::mem::size_of::<ThreadCache>() <= ThreadCache::PAGES * PAGE_SIZE);
 
 impl ThreadCache {
-    /// Pages one cache needs.
-    pub const PAGES: usize = 1;
+    /// Pages one cache needs (the attribute's budget check counts them too).
+    pub const PAGES: usize = wasm_heap_config::THREAD_CACHE_PAGES;
 
     /// Initializes a cache in place for thread `owner`.
     ///

@@ -9,6 +9,8 @@ use wasm_heap_config::{
 
 use crate::size_class::ClassTable;
 
+const _: () = assert!(MAX_CACHE_BLOCKS == 64, "update with_cache_blocks' message");
+
 /// A heap's configuration, computed at compile time (by `#[wasm_heap]` or by hand). Invalid
 /// values fail constant evaluation with the attribute's messages.
 ///
@@ -56,6 +58,7 @@ impl HeapConfig {
 
     /// Blocks each per-thread cache keeps per class (0 turns the caches off).
     pub const fn with_cache_blocks(mut self, blocks: u32) -> Self {
+        // The message states MAX_CACHE_BLOCKS (a const panic message cannot be formatted).
         assert!(blocks <= MAX_CACHE_BLOCKS, "at most 64 cached blocks per class");
         self.cache_blocks = blocks;
         self

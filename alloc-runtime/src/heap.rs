@@ -259,7 +259,8 @@ impl<L: RawLock, C: ConfigSource> Heap<L, C> {
     /// Takes half a magazine of blocks from the spans, caching all but the one returned.
     #[cold]
     fn refill(&self, cache: &ThreadCache, class: usize) -> Option<Block> {
-        let want = (self.config().cache_blocks as usize / 2).clamp(1, MAX_BATCH);
+        // The same count the attribute's budget check assumes.
+        let want = wasm_heap_config::refill_blocks(self.config().cache_blocks).min(MAX_BATCH);
         let mut blocks = [Block { ptr: NonNull::dangling(), zero: false }; MAX_BATCH];
         let out = &mut blocks[..want];
         let taken = self.take_blocks(class, out);

@@ -9,7 +9,9 @@
 
 use core::ptr::NonNull;
 
-use wasm_heap_config::{ADDRESS_SPACE_PAGES, MAX_BLOCKS_PER_SPAN, MAX_CLASSES, PAGE_SIZE};
+use wasm_heap_config::{
+    ADDRESS_SPACE_PAGES, MAX_BLOCKS_PER_SPAN, MAX_CLASSES, PAGE_SIZE, SPAN_DIRECTORY_PAGES,
+};
 
 use crate::page::{MapError, PageManager, Run};
 use crate::size_class::ClassTable;
@@ -19,8 +21,6 @@ const BITMAP_WORDS: usize = MAX_BLOCKS_PER_SPAN / 64;
 const RECORDS_PER_PAGE: usize = PAGE_SIZE / core::mem::size_of::<Span>();
 /// Enough metadata pages for a span on every page of the address space.
 const MAX_META_PAGES: usize = ADDRESS_SPACE_PAGES.div_ceil(RECORDS_PER_PAGE);
-/// The directory of metadata pages (a page index each) fits in one page.
-const _: () = assert!(MAX_META_PAGES * core::mem::size_of::<u16>() <= PAGE_SIZE);
 
 /// A span index: 1-based (0 means "none"), dense, reused after a span is released.
 type SpanId = u16;
@@ -381,7 +381,7 @@ impl<'m> Spans<'m> {
             return Err(MapError::OverBudget);
         }
         if self.directory == 0 {
-            let run = self.map_metadata(1)?;
+            let run = self.map_metadata(SPAN_DIRECTORY_PAGES)?;
             self.directory = self.pages.address(run.start);
         }
         if self.records == self.meta_page_count * RECORDS_PER_PAGE {
@@ -484,4 +484,8 @@ impl Span {
 }
 
 const _: () = assert!(RECORDS_PER_PAGE >= 32, "span records must stay small");
+// The attribute's budget check counts record pages and the directory with these; the
+// directory (a page index per metadata page) fits its pages.
+const _: () = assert!(RECORDS_PER_PAGE == wasm_heap_config::SPAN_RECORDS_PER_PAGE);
+const _: () = assert!(MAX_META_PAGES * size_of::<u16>() <= SPAN_DIRECTORY_PAGES * PAGE_SIZE);
 const _: () = assert!(ADDRESS_SPACE_PAGES <= u16::MAX as usize + 1, "page indices fit a u16");
