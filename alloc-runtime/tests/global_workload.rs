@@ -43,13 +43,21 @@ fn document(seed: u64, records: usize) -> Vec<Record> {
 
 #[test]
 fn serde_json_round_trips_on_many_threads() {
-    let records = if cfg!(target_family = "wasm") { 8_000 } else { 30_000 };
-    let handles: Vec<_> = (0..4)
+    // Under Miri, a small document on 3 threads: it checks the heap as #[global_allocator]
+    // (every allocation of std, serde and the test harness), not its throughput.
+    let (records, threads, min_text): (usize, u64, usize) = if cfg!(miri) {
+        (60, 3, 4 << 10)
+    } else if cfg!(target_family = "wasm") {
+        (8_000, 4, 1 << 20)
+    } else {
+        (30_000, 4, 1 << 20)
+    };
+    let handles: Vec<_> = (0..threads)
         .map(|t| {
             std::thread::spawn(move || {
                 let doc = document(t, records);
                 let text = serde_json::to_string(&doc).unwrap();
-                assert!(text.len() > 1 << 20, "a multi-megabyte document ({} bytes)", text.len());
+                assert!(text.len() > min_text, "a large document ({} bytes)", text.len());
                 let parsed: Vec<Record> = serde_json::from_str(&text).unwrap();
                 assert_eq!(parsed, doc);
                 let value: serde_json::Value = serde_json::from_str(&text).unwrap();
@@ -59,9 +67,9 @@ fn serde_json_round_trips_on_many_threads() {
         })
         .collect();
     for h in handles {
-        assert!(h.join().unwrap() > 1 << 20);
+        assert!(h.join().unwrap() > min_text);
     }
     let s = HEAP.stats();
-    assert!(s.peak_bytes_in_use > 8 << 20, "the workload ran on this heap: {s:?}");
-    assert!(s.caches >= 4, "{s:?}");
+    assert!(s.peak_bytes_in_use > 2 * min_text, "the workload ran on this heap: {s:?}");
+    assert!(s.caches >= threads as usize, "{s:?}");
 }

@@ -15,6 +15,9 @@ pub use wasm::*;
 mod native;
 #[cfg(all(not(target_family = "wasm"), unix))]
 pub use native::*;
+// Under Miri the host's memories are small plain mappings (Miri has no MAP_NORESERVE).
+#[cfg(all(miri, not(target_family = "wasm"), unix))]
+mod miri;
 
 // Under loom, sleeping and yielding go through loom's scheduler (these explicit imports
 // shadow the target's glob-imported ones); memory still comes from the target.

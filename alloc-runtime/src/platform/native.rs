@@ -1,13 +1,23 @@
 //! Unix hosts: a reserved `mmap` region that behaves like wasm linear memory (64 KiB pages,
 //! handed out in order, zeroed, never given back, failing past a maximum), and Linux futexes.
-//! This is what lets tests, loom, miri and benchmarks run on the host.
+//! This is what lets tests, loom, Miri and benchmarks run on the host.
 
 use core::ptr::{self, NonNull};
 use core::sync::atomic::{AtomicPtr, AtomicU32, AtomicUsize, Ordering};
 use wasm_heap_config::{ADDRESS_SPACE_PAGES, PAGE_SIZE};
 
-/// MAP_NORESERVE: pages cost nothing until written, like wasm memory before it grows.
-const MAP_FLAGS: libc::c_int = libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_NORESERVE;
+/// Where a memory's pages come from: natively a reservation of the whole wasm32 address
+/// space; under Miri a small plain mapping (`miri.rs`).
+#[cfg(not(miri))]
+mod region {
+    /// A memory may span the whole wasm32 address space.
+    pub const MAX_PAGES: usize = super::ADDRESS_SPACE_PAGES;
+    /// MAP_NORESERVE: pages cost nothing until written, like wasm memory before it grows.
+    pub const MAP_FLAGS: libc::c_int =
+        libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_NORESERVE;
+}
+#[cfg(miri)]
+use super::miri as region;
 
 /// Threads on the host may always block.
 pub const THREADS_MAY_BLOCK_BY_DEFAULT: bool = true;
@@ -38,10 +48,10 @@ static GLOBAL: Memory = Memory::new(ADDRESS_SPACE_PAGES);
 
 impl Memory {
     /// A memory of at most `max_pages` pages (no more than the 65,536 of the wasm32 address
-    /// space); the address range is reserved on first use.
+    /// space, or under Miri than its small mapping's); the address range is reserved on first
+    /// use.
     pub const fn new(max_pages: usize) -> Self {
-        let max_pages =
-            if max_pages > ADDRESS_SPACE_PAGES { ADDRESS_SPACE_PAGES } else { max_pages };
+        let max_pages = if max_pages > region::MAX_PAGES { region::MAX_PAGES } else { max_pages };
         Self { base: AtomicPtr::new(ptr::null_mut()), size: AtomicUsize::new(0), max_pages }
     }
 
@@ -106,7 +116,14 @@ impl Memory {
         // SAFETY: an anonymous private mapping at an address of the kernel's choosing touches
         // no existing memory.
         let raw = unsafe {
-            libc::mmap(ptr::null_mut(), bytes, libc::PROT_READ | libc::PROT_WRITE, MAP_FLAGS, -1, 0)
+            libc::mmap(
+                ptr::null_mut(),
+                bytes,
+                libc::PROT_READ | libc::PROT_WRITE,
+                region::MAP_FLAGS,
+                -1,
+                0,
+            )
         };
         // A failed reservation is final: the memory stays empty and every grow fails.
         let mine = if raw == libc::MAP_FAILED {
