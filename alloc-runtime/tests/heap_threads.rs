@@ -186,12 +186,14 @@ fn producer_consumer() {
 
 #[test]
 fn thread_churn_adopts_orphaned_caches() {
-    for wave in 0..12 {
-        let handles: Vec<_> = (0..4)
+    // Under Miri, 4 waves of 3 threads with 40 blocks each: the same adoption, less work.
+    let (waves, threads, blocks_per_thread) = if cfg!(miri) { (4, 3, 40) } else { (12, 4, 500) };
+    for wave in 0..waves {
+        let handles: Vec<_> = (0..threads)
             .map(|t| {
                 thread::spawn(move || {
                     let mut blocks = Vec::new();
-                    for i in 0..500 {
+                    for i in 0..blocks_per_thread {
                         let layout =
                             Layout::from_size_align(16 + (i * 37 + t * 11) % 2000, 8).unwrap();
                         // SAFETY: nonzero size.
@@ -213,8 +215,8 @@ fn thread_churn_adopts_orphaned_caches() {
         }
     }
     let s = CHURN.stats();
-    // 48 threads came and went, at most 4 at a time: their caches were adopted, not leaked.
-    assert!(s.caches <= 8, "caches were not adopted: {s:?}");
+    // Many threads came and went, a few at a time: their caches were adopted, not leaked.
+    assert!(s.caches <= 2 * threads, "caches were not adopted: {s:?}");
     assert_eq!(s.orphaned_caches, s.caches, "exited threads orphan their caches: {s:?}");
     assert_eq!((s.bytes_requested, s.bytes_in_use), (0, 0), "{s:?}");
 }
