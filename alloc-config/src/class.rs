@@ -471,7 +471,7 @@ mod tests {
         let t = ClassTable::build(&[16, 24_576]).unwrap();
         assert!(t.span_pages(1) > 1);
         assert_eq!(t.min_budget(0).spans, 1 + t.span_pages(1));
-        // Record pages: 61 spans to a page, plus the directory.
+        // Record pages: SPAN_RECORDS_PER_PAGE spans to a page, plus the directory.
         let small: [u32; 48] = core::array::from_fn(|i| (i as u32 + 1) * 8);
         let t = ClassTable::build(&small).unwrap();
         assert_eq!(t.min_budget(MAX_CACHE_BLOCKS).records, 1 + 1);

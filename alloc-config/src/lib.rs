@@ -43,10 +43,17 @@ pub const DEFAULT_MAX_PAGES: u32 = ADDRESS_SPACE_PAGES as u32;
 /// Pages grown at once at the least, so small requests don't call `memory.grow` each time.
 pub const DEFAULT_GROW_CHUNK: u32 = 16;
 
+/// Bytes left unused at each end of every run of the heap's own pages (page tables, span
+/// records and their directory, thread caches): a stray write of up to this many bytes past
+/// the end of a user block, or before its start, lands in these guard bytes and never in
+/// the heap's state. Wasm has no page protection, so placement is the protection.
+pub const GUARD_BYTES: usize = 4096;
+
 /// Span records on one metadata page. A record (a span's shape, links and its free bitmap of
-/// [`MAX_BLOCKS_PER_SPAN`] bits) takes about 1,064 bytes; the runtime asserts this figure
-/// against its record type, so the budgets computed here count the pages it really maps.
-pub const SPAN_RECORDS_PER_PAGE: usize = 61;
+/// [`MAX_BLOCKS_PER_SPAN`] bits) takes about 1,064 bytes, and a page keeps [`GUARD_BYTES`]
+/// free at each end; the runtime asserts this figure against its record type, so the
+/// budgets computed here count the pages it really maps.
+pub const SPAN_RECORDS_PER_PAGE: usize = 53;
 /// Pages of the directory that lists the span-record pages (mapped with the first span).
 pub const SPAN_DIRECTORY_PAGES: usize = 1;
 /// Pages of one thread's cache for one heap.

@@ -72,7 +72,11 @@ unsafe impl Sync for ThreadCache {}
 // which hand it over with Release/Acquire on `owner`.
 unsafe impl Send for ThreadCache {}
 
-const _: () = assert!(core::mem::size_of::<ThreadCache>() <= ThreadCache::PAGES * PAGE_SIZE);
+// A cache fits its pages between their guard bytes.
+const _: () = assert!(
+    core::mem::size_of::<ThreadCache>()
+        <= ThreadCache::PAGES * PAGE_SIZE - 2 * wasm_heap_config::GUARD_BYTES
+);
 
 impl ThreadCache {
     /// Pages one cache needs (the attribute's budget check counts them too).

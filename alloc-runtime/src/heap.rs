@@ -16,14 +16,15 @@ use core::marker::PhantomData;
 use core::ptr::{self, NonNull};
 use core::sync::atomic::Ordering::Relaxed;
 
-use wasm_heap_config::{MAX_CACHE_BLOCKS, MAX_CLASSES};
+use wasm_heap_config::{GUARD_BYTES, MAX_CACHE_BLOCKS, MAX_CLASSES};
 
 use crate::cache::{self, Registry, ThreadCache};
 use crate::config::{ConfigSource, Dynamic, HeapConfig};
 use crate::lock::{LockReport, Mutex, RawLock};
+use crate::owned::Ownership;
 use crate::page::{PageManager, PageView};
 use crate::platform::Memory;
-use crate::remote::{self, RemoteFreeList};
+use crate::remote::RemoteFreeList;
 use crate::span::{Block, Spans};
 use crate::thread;
 
@@ -72,6 +73,8 @@ pub struct Heap<L: RawLock, C: ConfigSource = Dynamic> {
     remote: RemoteFreeList,
     caches: Registry,
     counters: Counters,
+    /// Checked mode: which blocks the program holds, for readers without the lock.
+    owned: Ownership,
 }
 
 /// Most blocks moved between a magazine and the spans at once.
@@ -128,6 +131,7 @@ impl<L: RawLock, C: ConfigSource> Heap<L, C> {
                         config.grow_chunk as usize,
                     ),
                     &config.classes,
+                    config.checked,
                 ),
                 view_changes: 0,
             }),
@@ -135,6 +139,7 @@ impl<L: RawLock, C: ConfigSource> Heap<L, C> {
             remote: RemoteFreeList::new(),
             caches: Registry::new(),
             counters: Counters::new(),
+            owned: Ownership::new(),
         }
     }
 
@@ -198,13 +203,15 @@ impl<L: RawLock, C: ConfigSource> Heap<L, C> {
             Some(c) => c,
             None => {
                 let run = self.lock_and_collect().spans.map_metadata(ThreadCache::PAGES).ok()?;
-                let at = self
-                    .pages
-                    .memory()
-                    .pointer(self.pages.memory().page_address(run.start))
+                // Past the run's leading guard bytes (stray writes from a user block just
+                // before it land there).
+                let memory = self.pages.memory();
+                let at = memory
+                    .pointer(memory.page_address(run.start) + GUARD_BYTES)
                     .cast::<ThreadCache>();
-                // SAFETY: a fresh page run of ours, page-aligned, big enough (asserted in
-                // `cache`), used for nothing else, ever.
+                // SAFETY: a fresh page run of ours, page-aligned (so `at` is aligned for the
+                // cache), big enough between its guards (asserted in `cache`), used for
+                // nothing else, ever.
                 let cache = unsafe { ThreadCache::init(at, owner) };
                 // SAFETY: initialized just now, lives forever, not yet published.
                 unsafe { self.caches.publish(cache) };
@@ -244,6 +251,9 @@ impl<L: RawLock, C: ConfigSource> Heap<L, C> {
                 None => return ptr::null_mut(),
             },
         };
+        if self.config().checked {
+            self.owned.hand_out(&self.pages, &self.config().classes, block.as_ptr());
+        }
         // SAFETY: the cache is attached to this thread.
         unsafe { cache.account(layout.size(), false) };
         if zeroed && !zero {
@@ -291,6 +301,9 @@ impl<L: RawLock, C: ConfigSource> Heap<L, C> {
         }
         self.counters.uncached_requested.fetch_add(layout.size(), Relaxed);
         let [Block { ptr, zero }] = block;
+        if self.config().checked {
+            self.owned.hand_out(&self.pages, &self.config().classes, ptr.as_ptr());
+        }
         if zeroed && !zero {
             self.counters.uncached_zeroed.fetch_add(layout.size(), Relaxed);
             // SAFETY: the block is ours and holds at least `layout.size()` bytes.
@@ -305,8 +318,8 @@ impl<L: RawLock, C: ConfigSource> Heap<L, C> {
         let Some(class) = self.class_for(layout) else {
             return self.release_large(block, layout);
         };
-        if self.config().checked {
-            return self.release_checked(block, layout.size());
+        if self.config().checked && !self.take_back(block, class) {
+            return;
         }
         let Some(cache) = self.thread_cache() else {
             self.counters.uncached_requested.fetch_sub(layout.size(), Relaxed);
@@ -343,7 +356,7 @@ impl<L: RawLock, C: ConfigSource> Heap<L, C> {
                 if last.is_null() {
                     first = block;
                 } else {
-                    remote::link(last, block);
+                    self.remote.link(last, block);
                 }
                 last = block;
                 count += 1;
@@ -364,6 +377,9 @@ impl<L: RawLock, C: ConfigSource> Heap<L, C> {
         let classes = &self.config().classes;
         let old_class = classes.class_for(layout.size(), align);
         let new_class = classes.class_for(new_size, align);
+        if self.config().checked && !self.check_resized(block, old_class, layout.size()) {
+            return ptr::null_mut();
+        }
         let in_place = match (old_class, new_class) {
             (Some(a), Some(b)) => a == b,
             (None, None) => self.resize_run(block, layout.size(), new_size),

@@ -41,6 +41,8 @@ mod config;
 mod heap;
 pub mod lock;
 #[cfg(not(loom))]
+mod owned;
+#[cfg(not(loom))]
 #[doc(hidden)]
 pub mod page;
 #[doc(hidden)]
@@ -52,7 +54,6 @@ pub mod size_class;
 #[cfg(not(loom))]
 #[doc(hidden)]
 pub mod span;
-#[cfg(not(loom))]
 mod stats;
 mod sync;
 // Under `--cfg loom` only what loom checks is built: the locks and the remote-free list (the
@@ -74,7 +75,7 @@ pub use page::PageState;
 pub use span::FreeError;
 #[cfg(not(loom))]
 pub use stats::{ClassStats, Stats};
-pub use wasm_heap_config::{LockKind, PAGE_SIZE};
+pub use wasm_heap_config::{GUARD_BYTES, LockKind, PAGE_SIZE};
 #[cfg(feature = "macros")]
 pub use wasm_heap_macros::wasm_heap;
 

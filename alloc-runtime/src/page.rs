@@ -27,7 +27,7 @@ use core::sync::atomic::{
     Ordering::{Acquire, Relaxed, Release},
 };
 
-use wasm_heap_config::{ADDRESS_SPACE_PAGES, PAGE_SHIFT, PAGE_SIZE};
+use wasm_heap_config::{ADDRESS_SPACE_PAGES, GUARD_BYTES, PAGE_SHIFT, PAGE_SIZE};
 
 use crate::platform::Memory;
 
@@ -95,8 +95,8 @@ struct Tables {
     tags: [AtomicU16; ADDRESS_SPACE_PAGES],
 }
 
-/// Pages the tables take.
-const TABLE_PAGES: usize = core::mem::size_of::<Tables>().div_ceil(PAGE_SIZE);
+/// Pages the tables take, with [`GUARD_BYTES`] unused at each end.
+const TABLE_PAGES: usize = (core::mem::size_of::<Tables>() + 2 * GUARD_BYTES).div_ceil(PAGE_SIZE);
 
 impl core::fmt::Debug for Tables {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
@@ -203,7 +203,9 @@ impl<'m> PageManager<'m> {
         // SAFETY: just grown, so these pages are ours alone, page-aligned, and read zero,
         // which is a valid empty `Tables` (atomics only). They are never given back (`unmap`
         // skips them) and the memory never shrinks, so they live as long as `'m`.
-        let t: &'m Tables = unsafe { &*self.memory.pointer(self.address(start)).cast::<Tables>() };
+        // (Past the leading guard bytes: 4 KiB keeps the pages' alignment for atomics.)
+        let t: &'m Tables =
+            unsafe { &*self.memory.pointer(self.address(start) + GUARD_BYTES).cast::<Tables>() };
         self.tables = Some(t);
         self.tables_start = start;
         // The tables' own pages: ours and in use (grown, then taken, like any others).
@@ -490,6 +492,21 @@ impl<'m> PageView<'m> {
             None if page < self.memory.size().min(ADDRESS_SPACE_PAGES) => PageState::External,
             None => PageState::Unmapped,
         }
+    }
+
+    /// The tag of `page`, read from the live tables (0 before they exist).
+    #[inline]
+    pub fn tag(&self, page: usize) -> u16 {
+        match self.tables() {
+            Some(t) if page < ADDRESS_SPACE_PAGES => t.tags[page].load(Relaxed),
+            _ => 0,
+        }
+    }
+
+    /// The page holding `addr`, if `addr` lies in the address space.
+    #[inline]
+    pub fn page_of(&self, addr: usize) -> Option<usize> {
+        self.memory.page_of(addr)
     }
 
     /// Page counts by state.

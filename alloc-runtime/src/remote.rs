@@ -6,6 +6,13 @@
 //! only push and the single consumer only takes everything, so there is no ABA problem
 //! (snmalloc's message queue and mimalloc's thread-free list follow the same idea).
 //! A free therefore never waits for the lock: the browser main thread never spins on frees.
+//!
+//! The links live in freed blocks, where a stray write from a neighbouring live block can
+//! reach them, so a link is never trusted as written: each holds the distance to the next
+//! block and a check word mixed from that distance, the block's own address and a key of
+//! the list. A damaged link fails its check (all but one in 2^32 damages do), and the drain
+//! stops there: the blocks after it are leaked, never handed out. This guards against stray
+//! writes, not against a program that forges links on purpose (the key is no secret).
 
 use core::ptr;
 
@@ -40,18 +47,64 @@ impl RemoteFreeList {
         Self { head: AtomicPtr::new(ptr::null_mut()), pending_bytes: AtomicU64::new(0) }
     }
 
-    /// Pushes the batch `first ..= last` (already chained through first words with
-    /// [`link`]) holding `bytes` bytes.
+    /// The key this list mixes into its links' checks.
+    #[inline]
+    fn key(&self) -> u32 {
+        mix(ptr::from_ref(self).addr() as u32 ^ 0x9e37_79b9)
+    }
+
+    /// Chains `next` (or nothing, if null) after `block`.
     ///
     /// # Safety
-    /// Every block of the chain is at least a pointer in size and aligned for one, and
-    /// belongs to the caller alone until it is taken.
+    /// `block` is free, owned by the caller, at least 8 bytes and 8-aligned; `next` is null
+    /// or such a block within 16 GiB of it (blocks of one heap are within 4 GiB).
+    #[inline]
+    pub unsafe fn link(&self, block: *mut u8, next: *mut u8) {
+        let delta =
+            if next.is_null() { 0 } else { next.addr().wrapping_sub(block.addr()) as isize };
+        debug_assert!(delta % 8 == 0 && (delta / 8) as i32 as isize == delta / 8);
+        let steps = (delta / 8) as i32 as u32;
+        let check = self.check(block, steps);
+        // SAFETY: per the contract, the block holds the two words and is aligned for them.
+        unsafe { block.cast::<[u32; 2]>().write([steps, check]) };
+    }
+
+    #[inline]
+    fn check(&self, block: *mut u8, steps: u32) -> u32 {
+        mix(steps ^ self.key() ^ block.addr() as u32)
+    }
+
+    /// The block chained after `block` (null at the end), or `Err` if its link is damaged.
+    ///
+    /// # Safety
+    /// `block` was linked by [`link`](Self::link) and is still owned by the caller.
+    #[inline]
+    unsafe fn next(&self, block: *mut u8) -> Result<*mut u8, ()> {
+        // SAFETY: per the contract, the block holds a link: two aligned words.
+        let [steps, check] = unsafe { block.cast::<[u32; 2]>().read() };
+        if check != self.check(block, steps) {
+            return Err(());
+        }
+        if steps == 0 {
+            return Ok(ptr::null_mut());
+        }
+        let delta = (steps as i32 as isize) * 8;
+        Ok(block.wrapping_byte_offset(delta))
+    }
+
+    /// Pushes the batch `first ..= last` (already chained with [`link`](Self::link))
+    /// holding `bytes` bytes.
+    ///
+    /// # Safety
+    /// Every block of the chain is as [`link`](Self::link) requires and belongs to the
+    /// caller alone until it is taken.
     pub unsafe fn push_batch(&self, first: *mut u8, last: *mut u8, bytes: usize) {
         self.pending_bytes.fetch_add(bytes as u64, Relaxed);
         let mut head = self.head.load(Relaxed);
         loop {
-            // SAFETY: `last` is ours (caller's contract) and pointer-aligned.
-            unsafe { link(last, head) };
+            // SAFETY: `last` is ours (caller's contract); `head` is null or a block pushed
+            // before, of the same heap.
+            unsafe { self.link(last, head) };
             match self.head.compare_exchange_weak(head, first, Release, Relaxed) {
                 Ok(_) => return,
                 Err(now) => head = now,
@@ -59,25 +112,33 @@ impl RemoteFreeList {
         }
     }
 
-    /// Takes every pushed block, calling `f` on each; returns how many.
+    /// Takes every pushed block, calling `f` on each after reading its link. Stops at a
+    /// damaged link (see the module docs): the blocks after it are leaked.
     ///
     /// # Safety
     /// Only one thread takes at a time (the heap's lock holder).
-    pub unsafe fn take_all(&self, mut f: impl FnMut(*mut u8)) -> usize {
+    pub unsafe fn take_all(&self, mut f: impl FnMut(*mut u8)) -> Taken {
+        let mut taken = Taken { blocks: 0, damaged: None };
         if self.head.load(Relaxed).is_null() {
-            return 0;
+            return taken;
         }
         let mut block = self.head.swap(ptr::null_mut(), Acquire);
-        let mut n = 0;
         while !block.is_null() {
             // SAFETY: the Acquire swap synchronizes with the pushes' Release, which wrote
-            // every link of the chain; blocks are pointer-aligned.
-            let next = unsafe { next(block) };
+            // every link of the chain; the head and every link that passed its check name
+            // pushed blocks, now ours alone.
+            let next = unsafe { self.next(block) };
             f(block);
-            n += 1;
-            block = next;
+            taken.blocks += 1;
+            match next {
+                Ok(next) => block = next,
+                Err(()) => {
+                    taken.damaged = Some(block);
+                    break;
+                }
+            }
         }
-        n
+        taken
     }
 
     /// Marks `bytes` of taken blocks as no longer pending.
@@ -91,22 +152,21 @@ impl RemoteFreeList {
     }
 }
 
-/// Chains `next` after `block`.
-///
-/// # Safety
-/// `block` is free, owned by the caller, pointer-sized and pointer-aligned.
-#[inline]
-pub unsafe fn link(block: *mut u8, next: *mut u8) {
-    // SAFETY: per the contract.
-    unsafe { block.cast::<*mut u8>().write(next) };
+/// What [`RemoteFreeList::take_all`] took.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Taken {
+    /// Blocks taken.
+    pub blocks: usize,
+    /// The block whose link was damaged, if one was (the drain stopped after it).
+    pub damaged: Option<*mut u8>,
 }
 
-/// The block chained after `block`.
-///
-/// # Safety
-/// As for [`link`], and `block` was linked.
+/// A 32-bit finalizer (murmur3's): every input bit flips about half the output bits.
 #[inline]
-pub unsafe fn next(block: *mut u8) -> *mut u8 {
-    // SAFETY: per the contract.
-    unsafe { block.cast::<*mut u8>().read() }
+const fn mix(mut x: u32) -> u32 {
+    x ^= x >> 16;
+    x = x.wrapping_mul(0x85eb_ca6b);
+    x ^= x >> 13;
+    x = x.wrapping_mul(0xc2b2_ae35);
+    x ^ (x >> 16)
 }

@@ -10,15 +10,17 @@
 use core::ptr::NonNull;
 
 use wasm_heap_config::{
-    ADDRESS_SPACE_PAGES, MAX_BLOCKS_PER_SPAN, MAX_CLASSES, PAGE_SIZE, SPAN_DIRECTORY_PAGES,
+    ADDRESS_SPACE_PAGES, GUARD_BYTES, MAX_BLOCKS_PER_SPAN, MAX_CLASSES, PAGE_SIZE,
+    SPAN_DIRECTORY_PAGES,
 };
 
-use crate::page::{MapError, PageManager, Run};
+use crate::owned::{self, OwnedWriter};
+use crate::page::{MapError, PageManager, PageState, Run};
 use crate::size_class::ClassTable;
 
 const BITMAP_WORDS: usize = MAX_BLOCKS_PER_SPAN / 64;
-/// Records per metadata page.
-const RECORDS_PER_PAGE: usize = PAGE_SIZE / core::mem::size_of::<Span>();
+/// Records per metadata page, between its guard bytes.
+const RECORDS_PER_PAGE: usize = (PAGE_SIZE - 2 * GUARD_BYTES) / core::mem::size_of::<Span>();
 /// Enough metadata pages for a span on every page of the address space.
 const MAX_META_PAGES: usize = ADDRESS_SPACE_PAGES.div_ceil(RECORDS_PER_PAGE);
 
@@ -59,26 +61,70 @@ pub struct Block {
     pub zero: bool,
 }
 
-/// Why a block could not be given back.
+/// Why a free was refused: what was wrong with the pointer or its layout.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u8)]
 pub enum FreeError {
-    /// The address is not inside a span of this heap.
-    NotOurs,
-    /// The address is inside a span but not at the start of a block.
-    Misaligned,
-    /// The block is already free.
-    DoubleFree,
+    /// The address is not in a page this heap handed out (another heap's or allocator's
+    /// block, the stack, static data).
+    NotOurs = 1,
+    /// The address is in one of the heap's own pages (its tables, span records, a thread's
+    /// cache).
+    HeapMetadata = 2,
+    /// The address is inside a block, or inside a page run, but not at its start.
+    Interior = 3,
+    /// A block or page-run start that is not in the program's hands: already freed (a
+    /// double free), never handed out, or held by a thread's cache or in transit.
+    NotAllocated = 4,
+    /// The layout does not match the block: another size class or alignment, or another
+    /// page count for a page run.
+    WrongLayout = 5,
+    /// A freed block in transit between threads had its link damaged (a stray write): the
+    /// blocks after it on that list are leaked, never handed out.
+    DamagedLink = 6,
+}
+
+impl FreeError {
+    /// The error whose `as u8` is `code`.
+    pub(crate) fn from_code(code: u8) -> Option<Self> {
+        Some(match code {
+            1 => Self::NotOurs,
+            2 => Self::HeapMetadata,
+            3 => Self::Interior,
+            4 => Self::NotAllocated,
+            5 => Self::WrongLayout,
+            6 => Self::DamagedLink,
+            _ => return None,
+        })
+    }
 }
 
 /// A page tag for the heap's own pages (span records, their directory, thread caches):
-/// never a span's, never released. Span ids stay below it (`MAX_RECORDS`).
+/// never a span's, never released. Span ids stay below the tags that are not ids.
 const METADATA: SpanId = SpanId::MAX;
-/// Most records: every span takes a page of its own, and ids stay below [`METADATA`].
+/// A page tag for the first page of a page run handed out whole.
+const RUN_HEAD: SpanId = SpanId::MAX - 1;
+/// A page tag for the other pages of a page run.
+const RUN_BODY: SpanId = SpanId::MAX - 2;
+/// Most records: every span takes a page of its own, and ids stay below [`RUN_BODY`].
 const MAX_RECORDS: usize = {
     let by_pages = MAX_META_PAGES * RECORDS_PER_PAGE;
-    let by_id = METADATA as usize - 1;
+    let by_id = RUN_BODY as usize - 1;
     if by_pages < by_id { by_pages } else { by_id }
 };
+
+/// The span a page tag names, if it names one (not none, metadata or a run); whether the
+/// span is live is for its record to say.
+#[inline]
+pub(crate) fn span_id_of_tag(tag: u16) -> Option<SpanId> {
+    (tag != NONE && (tag as usize) <= MAX_RECORDS).then_some(tag)
+}
+
+/// Whether a page tag marks one of the heap's own pages.
+#[inline]
+pub(crate) fn is_metadata_tag(tag: u16) -> bool {
+    tag == METADATA
+}
 
 /// The heap's spans and the page manager they come from: record storage, the page -> span
 /// map (the manager's page tags), per-class lists of spans with available blocks, and the
@@ -102,6 +148,8 @@ pub struct Spans<'m> {
     free_records: SpanId,
     /// Per class: its list of spans with available blocks, and counts.
     classes_state: [ClassSpans; MAX_CLASSES],
+    /// Checked mode: which blocks the program holds (see [`owned`]); None when unchecked.
+    owned: Option<OwnedWriter>,
 }
 
 /// One class's spans.
@@ -115,16 +163,10 @@ struct ClassSpans {
     available: SpanId,
 }
 
-/// Why a page run could not be released.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum RunError {
-    /// Some page of the range is not in use, not ours, or is a span's or the heap's own.
-    NotARun,
-}
-
 impl<'m> Spans<'m> {
-    /// No spans yet, over `pages`, with the classes of `classes`.
-    pub const fn new(pages: PageManager<'m>, classes: &'m ClassTable) -> Self {
+    /// No spans yet, over `pages`, with the classes of `classes`; `checked` keeps a record
+    /// of the blocks the program holds.
+    pub const fn new(pages: PageManager<'m>, classes: &'m ClassTable, checked: bool) -> Self {
         Self {
             pages,
             classes,
@@ -134,6 +176,7 @@ impl<'m> Spans<'m> {
             free_records: NONE,
             classes_state: [ClassSpans { available_blocks: 0, span_count: 0, available: NONE };
                 MAX_CLASSES],
+            owned: if checked { Some(OwnedWriter::new()) } else { None },
         }
     }
 
@@ -147,8 +190,13 @@ impl<'m> Spans<'m> {
         self.classes
     }
 
+    /// Checked mode's record of held blocks (its writer side), None when unchecked.
+    pub(crate) fn owned(&self) -> Option<&OwnedWriter> {
+        self.owned.as_ref()
+    }
+
     fn directory(&self) -> *mut u16 {
-        self.pages.memory().pointer(self.directory).cast()
+        self.pages.memory().pointer(self.directory + GUARD_BYTES).cast()
     }
 
     /// The record of span `id`.
@@ -161,7 +209,8 @@ impl<'m> Spans<'m> {
         // SAFETY: per the contract, entry `i / RECORDS_PER_PAGE` of the directory (a page of
         // ours holding MAX_META_PAGES entries) was written when the record's page was mapped.
         let page = unsafe { *self.directory().add(i / RECORDS_PER_PAGE) } as usize;
-        let addr = self.pages.address(page) + (i % RECORDS_PER_PAGE) * size_of::<Span>();
+        let addr =
+            self.pages.address(page) + GUARD_BYTES + (i % RECORDS_PER_PAGE) * size_of::<Span>();
         self.pages.memory().pointer(addr).cast()
     }
 
@@ -185,9 +234,9 @@ impl<'m> Spans<'m> {
         unsafe { self.classes_state.get_unchecked_mut(class) }
     }
 
-    /// The span a tag names, if it names one of ours (not none, not metadata).
+    /// The span a tag names, if it names one of ours (not none, metadata or a run).
     fn span_of_tag(&self, tag: SpanId) -> Option<SpanId> {
-        (tag != NONE && tag != METADATA && tag as usize <= self.records).then_some(tag)
+        (tag != NONE && tag as usize <= self.records).then_some(tag)
     }
 
     /// Takes up to `out.len()` blocks of `class`, making spans as needed. Returns how many
@@ -234,7 +283,10 @@ impl<'m> Spans<'m> {
     /// the start of a block that is out of its span is refused.
     pub fn give_block(&mut self, ptr: *mut u8) -> Result<usize, FreeError> {
         let page = self.pages.page_of(ptr as usize).ok_or(FreeError::NotOurs)?;
-        let id = self.span_of_tag(self.pages.tag(page)).ok_or(FreeError::NotOurs)?;
+        let tag = self.pages.tag(page);
+        let Some(id) = self.span_of_tag(tag) else {
+            return Err(self.not_a_block(page, tag));
+        };
         let memory = self.pages.memory();
         // SAFETY: `span_of_tag` checked that `id` is a record id.
         let span = unsafe { self.span(id) };
@@ -243,7 +295,7 @@ impl<'m> Spans<'m> {
         // Block sizes are never 0; `checked_div` only spares a panic path.
         let index = offset.checked_div(span.block_size as usize).unwrap_or(usize::MAX);
         if index >= span.blocks as usize || index * span.block_size as usize != offset {
-            return Err(FreeError::Misaligned);
+            return Err(FreeError::Interior);
         }
         span.give_one(index)?;
         let size = span.block_size as usize;
@@ -261,9 +313,34 @@ impl<'m> Spans<'m> {
         Ok(size)
     }
 
-    /// Hands out a run of `n` pages for a large allocation.
-    pub fn map_run(&mut self, n: usize, zeroed: bool) -> Result<Run, MapError> {
-        self.pages.map(n, zeroed)
+    /// Why a pointer into `page`, tagged `tag`, is not a span's block.
+    fn not_a_block(&self, page: usize, tag: SpanId) -> FreeError {
+        match tag {
+            METADATA => FreeError::HeapMetadata,
+            RUN_HEAD | RUN_BODY => FreeError::WrongLayout,
+            // In use and untagged: the page manager's own tables.
+            _ => match self.pages.state(page) {
+                PageState::InUse => FreeError::HeapMetadata,
+                PageState::FreeZeroed | PageState::FreeDirty => FreeError::NotAllocated,
+                PageState::External | PageState::Unmapped => FreeError::NotOurs,
+            },
+        }
+    }
+
+    /// Hands out a run of `n` pages for a large allocation, its address a multiple of
+    /// `align_pages` pages (a power of two).
+    pub fn map_run(&mut self, n: usize, align_pages: usize, zeroed: bool) -> Result<Run, MapError> {
+        let with_spare = n.checked_add(align_pages - 1).ok_or(MapError::BadSize)?;
+        let run = self.pages.map(with_spare, zeroed)?;
+        let addr = self.pages.address(run.start);
+        let aligned = addr.next_multiple_of(align_pages * PAGE_SIZE);
+        let start = run.start + (aligned - addr) / PAGE_SIZE;
+        // The spare pages before and after (possibly none), never tagged.
+        self.pages.unmap(run.start, start - run.start);
+        self.pages.unmap(start + n, run.start + with_spare - (start + n));
+        self.pages.set_tags(start, 1, RUN_HEAD);
+        self.pages.set_tags(start + 1, n - 1, RUN_BODY);
+        Ok(Run { start, zero: run.zero })
     }
 
     /// Hands out `n` pages for the heap's own use (thread caches), for good: they are never
@@ -274,26 +351,89 @@ impl<'m> Spans<'m> {
         Ok(run)
     }
 
-    /// Whether `start..start + n` lies inside one page run handed out by
-    /// [`map_run`](Self::map_run): every page in use and neither a span's nor the heap's.
-    pub fn is_run(&self, start: usize, n: usize) -> bool {
-        self.pages.is_in_use(start, n)
-            && (start..start + n).all(|page| self.pages.tag(page) == NONE)
-    }
-
-    /// Releases pages `start..start + n` of a page run (all of it or a tail), dirty; refuses
-    /// anything that is not part of a run. Returns the pages released.
-    pub fn unmap_run(&mut self, start: usize, n: usize) -> Result<usize, RunError> {
-        if !self.is_run(start, n) {
-            return Err(RunError::NotARun);
+    /// Checks that `start..start + n` is exactly one page run handed out by
+    /// [`map_run`](Self::map_run): its head at `start`, `n` pages long.
+    pub fn check_run(&self, start: usize, n: usize) -> Result<(), FreeError> {
+        match self.pages.tag(start) {
+            RUN_HEAD => {}
+            RUN_BODY => return Err(FreeError::Interior),
+            tag if self.span_of_tag(tag).is_some() => return Err(FreeError::WrongLayout),
+            tag => return Err(self.not_a_block(start, tag)),
         }
-        Ok(self.pages.unmap(start, n))
+        let body = (start + 1..start + n).all(|page| self.pages.tag(page) == RUN_BODY);
+        let ends = start + n >= ADDRESS_SPACE_PAGES || self.pages.tag(start + n) != RUN_BODY;
+        if body && ends { Ok(()) } else { Err(FreeError::WrongLayout) }
     }
 
-    /// Extends the run `start..start + n` to `new_n` pages in place if the pages after it
-    /// are free. Returns whether it did (false also for anything that is not a run).
+    /// Checks that a run of `n` pages starts at address `addr`, exactly (not a span's
+    /// pages, the heap's own, or part of a run).
+    pub fn check_run_at(&self, addr: usize, n: usize) -> Result<(), FreeError> {
+        let start = self.pages.page_of(addr).ok_or(FreeError::NotOurs)?;
+        let tag = self.pages.tag(start);
+        if self.span_of_tag(tag).is_some() {
+            return Err(FreeError::WrongLayout);
+        }
+        if self.pages.address(start) != addr {
+            return Err(match tag {
+                RUN_HEAD | RUN_BODY => FreeError::Interior,
+                _ => self.not_a_block(start, tag),
+            });
+        }
+        self.check_run(start, n)
+    }
+
+    /// Releases the page run of `n` pages at address `addr`, dirty, after checking it is
+    /// one, exactly ([`check_run_at`](Self::check_run_at)).
+    pub fn release_run(&mut self, addr: usize, n: usize) -> Result<(), FreeError> {
+        self.check_run_at(addr, n)?;
+        let start = addr.wrapping_sub(self.pages.address(0)) / PAGE_SIZE;
+        self.pages.set_tags(start, n, NONE);
+        self.pages.unmap(start, n);
+        Ok(())
+    }
+
+    /// What the pointer `ptr` is, for a free with a size class's layout: `Ok` if it is the
+    /// start of a block of a live span (whether the program holds it is not known here),
+    /// else why it is not one.
+    pub fn classify(&self, ptr: *mut u8) -> Result<(), FreeError> {
+        let page = self.pages.page_of(ptr as usize).ok_or(FreeError::NotOurs)?;
+        let tag = self.pages.tag(page);
+        let Some(id) = self.span_of_tag(tag) else {
+            return Err(match tag {
+                RUN_HEAD | RUN_BODY => FreeError::WrongLayout,
+                _ => self.not_a_block(page, tag),
+            });
+        };
+        // SAFETY: `span_of_tag` checked that `id` is a record id.
+        let span = unsafe { &*self.record(id) };
+        let offset = (ptr as usize).wrapping_sub(self.pages.address(span.start_page as usize));
+        let index = offset.checked_div(span.block_size as usize).unwrap_or(usize::MAX);
+        if index >= span.blocks as usize || index * span.block_size as usize != offset {
+            return Err(FreeError::Interior);
+        }
+        Ok(())
+    }
+
+    /// Shrinks the page run of `n` pages at `start` to `new_n` (at least 1) pages, releasing
+    /// its tail. Returns whether it did (false for anything that is not such a run).
+    pub fn shrink_run(&mut self, start: usize, n: usize, new_n: usize) -> bool {
+        if new_n == 0 || new_n >= n || self.check_run(start, n).is_err() {
+            return false;
+        }
+        self.pages.set_tags(start + new_n, n - new_n, NONE);
+        self.pages.unmap(start + new_n, n - new_n);
+        true
+    }
+
+    /// Extends the page run of `n` pages at `start` to `new_n` pages in place if the pages
+    /// after it are free. Returns whether it did (false also for anything that is not such
+    /// a run).
     pub fn extend_run(&mut self, start: usize, n: usize, new_n: usize) -> bool {
-        self.is_run(start, n) && self.pages.try_extend(start, n, new_n)
+        if self.check_run(start, n).is_err() || !self.pages.try_extend(start, n, new_n) {
+            return false;
+        }
+        self.pages.set_tags(start + n, new_n - n, RUN_BODY);
+        true
     }
 
     /// Live spans of `class`.
@@ -309,6 +449,11 @@ impl<'m> Spans<'m> {
     /// Makes a span of `class` (a class of the table) and lists it.
     fn new_span(&mut self, class: usize) -> Result<SpanId, MapError> {
         let id = self.new_record()?;
+        if let Err(e) = self.new_owned_record(id) {
+            // SAFETY: `id` was just handed out by `new_record`.
+            unsafe { self.free_record(id) };
+            return Err(e);
+        }
         let classes = self.classes;
         let n = classes.span_pages(class);
         let run = match self.pages.map(n, false) {
@@ -337,6 +482,10 @@ impl<'m> Spans<'m> {
             summary: [0; BITMAP_WORDS / 64],
             free: [0; BITMAP_WORDS],
         };
+        if let Some(owned) = &self.owned {
+            // SAFETY: `new_owned_record` made sure the record exists.
+            unsafe { owned.span_made(self.pages.memory(), id, run.start, class) };
+        }
         self.pages.set_tags(run.start, n, id);
         // SAFETY: `id` is live; `class` is a class of the table (below MAX_CLASSES).
         unsafe {
@@ -359,6 +508,10 @@ impl<'m> Spans<'m> {
             // SAFETY: per the contract.
             unsafe { self.unlink(class, id) };
         }
+        if let Some(owned) = &self.owned {
+            // SAFETY: a live span in checked mode has its record (`new_span`).
+            unsafe { owned.span_released(self.pages.memory(), id) };
+        }
         self.pages.set_tags(start, n, NONE);
         self.pages.unmap(start, n);
         // SAFETY: per the contract (a span's class is below MAX_CLASSES); `id` is live.
@@ -368,6 +521,35 @@ impl<'m> Spans<'m> {
             state.available_blocks -= blocks as u32;
             self.free_record(id);
         }
+    }
+
+    /// Checked mode: makes sure span `id` has a record of held blocks, mapping the
+    /// directory and the record's page the first time.
+    fn new_owned_record(&mut self, id: SpanId) -> Result<(), MapError> {
+        let memory = self.pages.memory();
+        match &self.owned {
+            None => return Ok(()),
+            Some(owned) if owned.has_record(memory, id) => return Ok(()),
+            Some(_) => {}
+        }
+        if self.owned.as_ref().is_some_and(|o| o.directory == 0) {
+            let run = self.map_metadata(1)?;
+            let directory = self.pages.address(run.start);
+            // A fresh directory reads all zero (no record pages): clear a reused one.
+            // SAFETY: a whole page of ours, for good; the entries start past its guard.
+            unsafe {
+                memory.pointer(directory + GUARD_BYTES).write_bytes(0, PAGE_SIZE - 2 * GUARD_BYTES)
+            };
+            if let Some(owned) = &mut self.owned {
+                owned.directory = directory;
+            }
+        }
+        let run = self.map_metadata(1)?;
+        if let Some(owned) = &mut self.owned {
+            // SAFETY: the directory is mapped (above); the page was just mapped for good.
+            unsafe { owned.add_record_page(memory, id, run.start) };
+        }
+        Ok(())
     }
 
     fn new_record(&mut self) -> Result<SpanId, MapError> {
@@ -468,13 +650,13 @@ impl Span {
 
     fn give_one(&mut self, index: usize) -> Result<(), FreeError> {
         if index >= self.bump as usize {
-            return Err(FreeError::DoubleFree);
+            return Err(FreeError::NotAllocated);
         }
         // `index < bump <= MAX_BLOCKS_PER_SPAN`: the mask is a no-op that spares a bounds
         // check.
         let (w, bit) = ((index / 64) % BITMAP_WORDS, 1u64 << (index % 64));
         if self.free[w] & bit != 0 {
-            return Err(FreeError::DoubleFree);
+            return Err(FreeError::NotAllocated);
         }
         self.free[w] |= bit;
         self.summary[w / 64] |= 1 << (w % 64);
@@ -487,5 +669,11 @@ const _: () = assert!(RECORDS_PER_PAGE >= 32, "span records must stay small");
 // The attribute's budget check counts record pages and the directory with these; the
 // directory (a page index per metadata page) fits its pages.
 const _: () = assert!(RECORDS_PER_PAGE == wasm_heap_config::SPAN_RECORDS_PER_PAGE);
-const _: () = assert!(MAX_META_PAGES * size_of::<u16>() <= SPAN_DIRECTORY_PAGES * PAGE_SIZE);
+const _: () = assert!(
+    MAX_META_PAGES * size_of::<u16>() <= SPAN_DIRECTORY_PAGES * PAGE_SIZE - 2 * GUARD_BYTES
+);
 const _: () = assert!(ADDRESS_SPACE_PAGES <= u16::MAX as usize + 1, "page indices fit a u16");
+// Checked mode's directory of held-block records fits its page.
+const _: () = assert!(
+    owned::directory_entries(MAX_RECORDS) * size_of::<u16>() <= PAGE_SIZE - 2 * GUARD_BYTES
+);

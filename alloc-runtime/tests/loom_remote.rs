@@ -9,7 +9,7 @@
 
 use loom::sync::Arc;
 use loom::thread;
-use wasm_heap::remote::{RemoteFreeList, link};
+use wasm_heap::remote::RemoteFreeList;
 
 /// A stand-in block: word 0 is the link the list writes, word 1 names the block.
 fn block(id: usize) -> *mut u8 {
@@ -39,7 +39,7 @@ fn concurrent_pushes_and_drain_lose_and_duplicate_nothing() {
                     let (a, b) = (block(t * 10 + 1), block(t * 10 + 2));
                     // SAFETY: fresh blocks owned by this thread, pointer-aligned.
                     unsafe {
-                        link(a, b);
+                        list.link(a, b);
                         list.push_batch(a, b, 2);
                     }
                     let c = block(t * 10 + 3);

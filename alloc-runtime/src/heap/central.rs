@@ -6,8 +6,9 @@ use core::sync::atomic::Ordering::Relaxed;
 use super::Heap;
 use crate::config::ConfigSource;
 use crate::lock::{MutexGuard, RawLock};
+use crate::owned::Ownership;
 use crate::page::PageView;
-use crate::span::Spans;
+use crate::span::{FreeError, Spans};
 
 /// State only the lock holder touches: the spans, which own the page manager.
 #[derive(Debug)]
@@ -22,6 +23,8 @@ pub(super) struct Central {
 pub(super) struct Locked<'a, L: RawLock> {
     pub(super) guard: MutexGuard<'a, L, Central>,
     pub(super) view: &'a PageView<'static>,
+    /// Checked mode's readers, told where the held-block records are.
+    pub(super) owned: &'a Ownership,
 }
 
 impl<L: RawLock> core::ops::Deref for Locked<'_, L> {
@@ -47,6 +50,9 @@ impl<L: RawLock> Drop for Locked<'_, L> {
             self.guard.view_changes = changes;
             self.view.refresh(self.guard.spans.pages());
         }
+        if let Some(writer) = self.guard.spans.owned() {
+            self.owned.publish(writer);
+        }
     }
 }
 
@@ -54,22 +60,22 @@ impl<L: RawLock, C: ConfigSource> Heap<L, C> {
     /// Takes the lock, and first returns every block on the remote-free list to its span
     /// (pending frees may empty spans whose pages the caller can use).
     pub(super) fn lock_and_collect(&self) -> Locked<'_, L> {
-        let mut central = Locked { guard: self.central.lock(), view: &self.pages };
+        let mut central =
+            Locked { guard: self.central.lock(), view: &self.pages, owned: &self.owned };
         let mut bytes = 0;
-        let mut invalid = 0;
         // SAFETY: the lock makes us the list's only consumer.
-        unsafe {
+        let taken = unsafe {
             self.remote.take_all(|block| match central.spans.give_block(block) {
                 Ok(size) => bytes += size,
-                Err(_) => invalid += 1,
+                Err(error) => self.counters.report_invalid(block, error),
             })
         };
         if bytes != 0 {
             self.remote.settle(bytes);
             self.counters.span_bytes_out.fetch_sub(bytes, Relaxed);
         }
-        if invalid != 0 {
-            self.counters.invalid_frees.fetch_add(invalid, Relaxed);
+        if let Some(block) = taken.damaged {
+            self.counters.report_invalid(block, FreeError::DamagedLink);
         }
         central
     }

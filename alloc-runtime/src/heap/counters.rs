@@ -19,8 +19,9 @@ pub(super) struct Counters {
     /// Bytes `alloc_zeroed` cleared without a cache.
     pub(super) uncached_zeroed: AtomicUsize,
     pub(super) invalid_frees: AtomicU64,
-    last_invalid_free: AtomicUsize,
-    last_invalid_kind: AtomicUsize,
+    /// The last invalid free: its address shifted left by 8 over its `FreeError` code, in
+    /// one word so that a reader never pairs one report's address with another's kind.
+    last_invalid: AtomicU64,
 }
 
 impl Counters {
@@ -32,8 +33,7 @@ impl Counters {
             uncached_requested: AtomicUsize::new(0),
             uncached_zeroed: AtomicUsize::new(0),
             invalid_frees: AtomicU64::new(0),
-            last_invalid_free: AtomicUsize::new(0),
-            last_invalid_kind: AtomicUsize::new(0),
+            last_invalid: AtomicU64::new(0),
         }
     }
 
@@ -57,21 +57,14 @@ impl Counters {
     /// are all cold.
     #[inline(never)]
     pub(super) fn report_invalid(&self, block: *mut u8, error: FreeError) {
+        self.last_invalid.store((block.addr() as u64) << 8 | error as u64, Relaxed);
         self.invalid_frees.fetch_add(1, Relaxed);
-        self.last_invalid_free.store(block.addr(), Relaxed);
-        self.last_invalid_kind.store(error as usize, Relaxed);
     }
 
     /// The last invalid free reported, if any.
     pub(super) fn last_invalid_free(&self) -> Option<InvalidFree> {
-        if self.invalid_frees.load(Relaxed) == 0 {
-            return None;
-        }
-        let error = match self.last_invalid_kind.load(Relaxed) {
-            k if k == FreeError::Misaligned as usize => FreeError::Misaligned,
-            k if k == FreeError::DoubleFree as usize => FreeError::DoubleFree,
-            _ => FreeError::NotOurs,
-        };
-        Some(InvalidFree { addr: self.last_invalid_free.load(Relaxed), error })
+        let last = self.last_invalid.load(Relaxed);
+        let error = FreeError::from_code(last as u8)?;
+        Some(InvalidFree { addr: (last >> 8) as usize, error })
     }
 }

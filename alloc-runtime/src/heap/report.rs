@@ -174,6 +174,18 @@ impl<L: RawLock, C: ConfigSource> Heap<L, C> {
     }
 }
 
+impl<L: RawLock, C: ConfigSource> Heap<L, C> {
+    /// Whether `page` holds the heap's own state (its page tables, span records and their
+    /// directory, thread caches, checked mode's records): pages no free may release and no
+    /// stray write near a user block may change (they keep guard bytes at each end). For
+    /// tests that check exactly that.
+    #[doc(hidden)]
+    pub fn is_own_page(&self, page: usize) -> bool {
+        self.pages.metadata_pages().contains(&page)
+            || crate::span::is_metadata_tag(self.pages.tag(page))
+    }
+}
+
 fn pages_zeroed_bytes(pages: &PageView<'_>) -> usize {
     pages.zeroed_pages() * PAGE_SIZE
 }
