@@ -11,10 +11,12 @@
 //! - after every op, `stats()` agrees with the model: bytes requested, bytes in use (block
 //!   sizes), invalid frees; the lock is free.
 //!
-//! Checked heaps also get the invalid frees today's checked mode catches: null-like and wild
-//! addresses, stack and static addresses, other heaps' blocks, pointers into a live block,
-//! and (on checked heaps without caches) immediate double frees. Each must be counted once,
-//! reported with its address and kind, and leave the memory it points to untouched.
+//! Checked heaps also get every kind of invalid free: null-like and wild addresses, stack
+//! and static addresses, other heaps' blocks, pointers into a live block or page run, double
+//! frees (the block in a cache, in transit or back in its span), block starts never handed
+//! out, layouts of another class or page count, and the heap's own pages. Each must be
+//! counted once, reported with its address and kind, and leave the memory it points to
+//! untouched; the model (no live block handed out twice) holds throughout.
 //!
 //! Every input frees what it allocated, so the heaps (statics, as in real use) are reused
 //! across inputs and `stats()` returns to where it was.
@@ -110,6 +112,7 @@ trait Target: Sync {
     fn state_at(&self, addr: usize) -> Option<PageState>;
     fn heap_map(&self, out: &mut [PageState]) -> usize;
     fn is_locked(&self) -> bool;
+    fn is_own_page(&self, page: usize) -> bool;
 }
 
 impl<L: RawLock, C: ConfigSource> Target for Heap<L, C> {
@@ -152,6 +155,9 @@ impl<L: RawLock, C: ConfigSource> Target for Heap<L, C> {
     }
     fn is_locked(&self) -> bool {
         self.lock_report().locked
+    }
+    fn is_own_page(&self, page: usize) -> bool {
+        Heap::is_own_page(self, page)
     }
 }
 
@@ -487,12 +493,14 @@ impl Session {
         let (name, heap) = HEAPS[h];
         let config = heap.config();
         let classes = config.classes();
-        let double_frees = config.cache_blocks() == 0;
         let mut stack = [0xA5u8; 256];
         let memory = Memory::global();
         let end_of_memory = memory.base() + memory.size() * PAGE_SIZE;
+        let is_small = |l: Layout| classes.class_for(l.size(), l.align()).is_some();
+        let ours: Vec<usize> =
+            self.live.iter().filter(|(_, b)| b.heap == h).map(|(&a, _)| a).collect();
         let (ptr, layout, expect): (*mut u8, Layout, &[FreeError]) = match u
-            .int_in_range(0u8..=6)?
+            .int_in_range(0u8..=9)?
         {
             // Null and near-null.
             0 => (
@@ -536,14 +544,10 @@ impl Session {
                     if u.arbitrary()? { self.live[&addr].layout } else { layout(u, classes)? };
                 (addr as *mut u8, layout, &[FreeError::NotOurs])
             }
-            // Into one of our live blocks, past its start.
+            // Into one of our live blocks or page runs, past its start.
             5 => {
-                let ours: Vec<usize> = self
-                    .live
-                    .iter()
-                    .filter(|(_, b)| b.heap == h && b.layout.size() > 1)
-                    .map(|(&a, _)| a)
-                    .collect();
+                let ours: Vec<usize> =
+                    ours.into_iter().filter(|a| self.live[a].layout.size() > 1).collect();
                 if ours.is_empty() {
                     return Ok(());
                 }
@@ -551,25 +555,18 @@ impl Session {
                 let b = self.live[&addr];
                 let offset = u.int_in_range(1..=b.layout.size() - 1)?;
                 let layout = if u.arbitrary()? { b.layout } else { layout(u, classes)? };
-                let small_block = classes.class_for(b.layout.size(), b.layout.align()).is_some();
-                let expect: &[FreeError] = match classes.class_for(layout.size(), layout.align()) {
-                    Some(_) if small_block => &[FreeError::Misaligned],
-                    Some(_) => &[FreeError::NotOurs],
-                    // Checked mode takes a page-aligned pointer into a large run with a
-                    // large layout for a run of its own: not caught today.
-                    None if (addr + offset).is_multiple_of(PAGE_SIZE) => return Ok(()),
-                    None => &[FreeError::NotOurs],
+                // A block freed with a page run's layout, or a run with a class's, is the
+                // wrong layout; otherwise an interior pointer.
+                let expect: &[FreeError] = if is_small(b.layout) == is_small(layout) {
+                    &[FreeError::Interior]
+                } else {
+                    &[FreeError::WrongLayout]
                 };
                 ((addr + offset) as *mut u8, layout, expect)
             }
-            // Free one of our blocks, then free it again right away (only without caches:
-            // a block a cache could hand out again is a later issue's).
-            _ => {
-                if !double_frees {
-                    return Ok(());
-                }
-                let ours: Vec<usize> =
-                    self.live.iter().filter(|(_, b)| b.heap == h).map(|(&a, _)| a).collect();
+            // Free one of our blocks, then free it again: the block is in a cache, in
+            // transit, or back in its span (or its span's pages are free).
+            6 => {
                 if ours.is_empty() {
                     return Ok(());
                 }
@@ -578,14 +575,55 @@ impl Session {
                 // SAFETY: a live block of this heap, with its layout.
                 unsafe { heap.dealloc(addr as *mut u8, b.layout) };
                 self.check_heap(h, "dealloc");
-                let expect: &[FreeError] =
-                    if classes.class_for(b.layout.size(), b.layout.align()).is_some() {
-                        // Or not ours any more, when the first free emptied the span.
-                        &[FreeError::DoubleFree, FreeError::NotOurs]
-                    } else {
-                        &[FreeError::NotOurs]
-                    };
-                (addr as *mut u8, b.layout, expect)
+                (addr as *mut u8, b.layout, &[FreeError::NotAllocated])
+            }
+            // A block start after one of ours that the program does not hold: cached, in
+            // transit, free or never handed out (or past the span's last block: inside it).
+            7 => {
+                let small: Vec<usize> =
+                    ours.into_iter().filter(|a| is_small(self.live[a].layout)).collect();
+                if small.is_empty() {
+                    return Ok(());
+                }
+                let addr = small[u.choose_index(small.len())?];
+                let b = self.live[&addr];
+                let size = block_bytes(classes, b.layout);
+                let next = addr + size * u.int_in_range(1usize..=8)?;
+                let same_page = next / PAGE_SIZE == addr / PAGE_SIZE;
+                if !same_page || self.live.contains_key(&next) {
+                    return Ok(());
+                }
+                (next as *mut u8, b.layout, &[FreeError::NotAllocated, FreeError::Interior])
+            }
+            // One of our blocks or runs with another class's or page count's layout.
+            8 => {
+                if ours.is_empty() {
+                    return Ok(());
+                }
+                let addr = ours[u.choose_index(ours.len())?];
+                let b = self.live[&addr];
+                let other = layout(u, classes)?;
+                let same = if is_small(b.layout) {
+                    classes.class_for(other.size(), other.align())
+                        == classes.class_for(b.layout.size(), b.layout.align())
+                } else {
+                    !is_small(other) && pages_for(other.size()) == pages_for(b.layout.size())
+                };
+                if same {
+                    return Ok(());
+                }
+                (addr as *mut u8, other, &[FreeError::WrongLayout])
+            }
+            // The heap's own pages: its tables, span records, caches.
+            _ => {
+                let own: Vec<usize> =
+                    (0..memory.size().min(65_536)).filter(|&p| heap.is_own_page(p)).collect();
+                if own.is_empty() {
+                    return Ok(());
+                }
+                let page = own[u.choose_index(own.len())?];
+                let at = memory.page_address(page) + 8 * u.int_in_range(0usize..=8191)?;
+                (memory.pointer(at), layout(u, classes)?, &[FreeError::HeapMetadata])
             }
         };
         // SAFETY: checked mode validates the pointer before touching anything, and rejects
