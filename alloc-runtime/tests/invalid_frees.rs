@@ -53,8 +53,9 @@ fn still_sound(heap: &Heap<Adaptive>, live: &[(*mut u8, Layout, u8)]) {
     }
     let starts: BTreeSet<usize> = live.iter().map(|&(p, ..)| p as usize).collect();
     let mut more = Vec::new();
-    for i in 0..5000 {
-        let l = layout([8, 24, 64, 100, 512, 4000, 70_000][i % 7]);
+    // (A page run now and then: wasm memory never shrinks, and every test has heaps.)
+    for i in 0..3000 {
+        let l = layout(if i % 100 == 99 { 70_000 } else { [8, 24, 64, 100, 512, 4000][i % 6] });
         let p = alloc(heap, l);
         let (a, b) = (p as usize, p as usize + l.size());
         let overlaps = live.iter().any(|&(q, m, _)| a < q as usize + m.size() && (q as usize) < b);
