@@ -1,7 +1,10 @@
 //! The heap's own byte and event counters: relaxed atomics touched only on slow paths (the
 //! cached path keeps its figures in the thread's cache), read by `stats()` without the lock.
 
-use core::sync::atomic::{AtomicU64, AtomicUsize, Ordering::Relaxed};
+use core::sync::atomic::{
+    AtomicU8, AtomicU64, AtomicUsize,
+    Ordering::{Acquire, Relaxed, Release},
+};
 
 use super::InvalidFree;
 use crate::span::FreeError;
@@ -19,9 +22,10 @@ pub(super) struct Counters {
     /// Bytes `alloc_zeroed` cleared without a cache.
     pub(super) uncached_zeroed: AtomicUsize,
     pub(super) invalid_frees: AtomicU64,
-    /// The last invalid free: its address shifted left by 8 over its `FreeError` code, in
-    /// one word so that a reader never pairs one report's address with another's kind.
-    last_invalid: AtomicU64,
+    /// The last invalid free's address and `FreeError` code (0 before the first). Two
+    /// words: only reports racing each other can leave one's address beside another's kind.
+    last_invalid_addr: AtomicUsize,
+    last_invalid_kind: AtomicU8,
 }
 
 impl Counters {
@@ -33,7 +37,8 @@ impl Counters {
             uncached_requested: AtomicUsize::new(0),
             uncached_zeroed: AtomicUsize::new(0),
             invalid_frees: AtomicU64::new(0),
-            last_invalid: AtomicU64::new(0),
+            last_invalid_addr: AtomicUsize::new(0),
+            last_invalid_kind: AtomicU8::new(0),
         }
     }
 
@@ -57,14 +62,14 @@ impl Counters {
     /// are all cold.
     #[inline(never)]
     pub(super) fn report_invalid(&self, block: *mut u8, error: FreeError) {
-        self.last_invalid.store((block.addr() as u64) << 8 | error as u64, Relaxed);
+        self.last_invalid_addr.store(block.addr(), Relaxed);
+        self.last_invalid_kind.store(error as u8, Release);
         self.invalid_frees.fetch_add(1, Relaxed);
     }
 
     /// The last invalid free reported, if any.
     pub(super) fn last_invalid_free(&self) -> Option<InvalidFree> {
-        let last = self.last_invalid.load(Relaxed);
-        let error = FreeError::from_code(last as u8)?;
-        Some(InvalidFree { addr: (last >> 8) as usize, error })
+        let error = FreeError::from_code(self.last_invalid_kind.load(Acquire))?;
+        Some(InvalidFree { addr: self.last_invalid_addr.load(Relaxed), error })
     }
 }
