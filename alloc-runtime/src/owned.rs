@@ -30,13 +30,29 @@ const WORDS: usize = MAX_BLOCKS_PER_SPAN / 64;
 /// One span's record.
 #[repr(C)]
 pub(crate) struct OwnedSpan {
-    /// `LIVE | start_page << 8 | class` while the span lives, 0 otherwise.
+    /// While the span lives, `LIVE | divisor << DIVISOR_SHIFT | start_page << 8 | class`
+    /// (the divisor turns a byte offset into a block index with a multiply: a division
+    /// would cost more than the rest of the lookup); 0 otherwise.
     shape: AtomicU64,
     /// Bit `i` set while the program holds block `i`.
     held: [AtomicU64; WORDS],
 }
 
 const LIVE: u64 = 1 << 63;
+const DIVISOR_SHIFT: u32 = 24;
+/// `offset * divisor >> INDEX_SHIFT` is `offset / block_size` for every offset in a span
+/// (below 2^19: 8 pages of 64 KiB) and block size (below 2^16), with
+/// `divisor = ceil(2^INDEX_SHIFT / block_size)`, which fits the shape's bits left.
+const INDEX_SHIFT: u32 = 36;
+const _: () = assert!(wasm_heap_config::MAX_SPAN_PAGES * PAGE_SIZE <= 1 << 19);
+const _: () = assert!((wasm_heap_config::MAX_CLASS_SIZE as u64) < 1 << 16);
+const _: () = assert!(INDEX_SHIFT >= 19 + 16 && INDEX_SHIFT + DIVISOR_SHIFT < 63);
+
+/// The shape word of a live span.
+fn shape(start_page: usize, class: usize, block_size: usize) -> u64 {
+    let divisor = (1u64 << INDEX_SHIFT).div_ceil(block_size as u64);
+    LIVE | divisor << DIVISOR_SHIFT | (start_page as u64) << 8 | class as u64
+}
 
 /// Records on one page, between its guard bytes.
 pub(crate) const PER_PAGE: usize = (PAGE_SIZE - 2 * GUARD_BYTES) / size_of::<OwnedSpan>();
@@ -61,6 +77,8 @@ fn record_addr(memory: &Memory, directory: usize, id: u16) -> Option<usize> {
 /// A span block located by its address: its record, class and index.
 struct Located<'a> {
     record: &'a OwnedSpan,
+    page: usize,
+    tag: u16,
     shape: u64,
     class: usize,
     index: usize,
@@ -122,7 +140,8 @@ impl OwnedWriter {
         unsafe { &*entries.add((id as usize - 1) / PER_PAGE) }.store(page as u16, Release);
     }
 
-    /// Marks span `id` live at `start_page`, of `class`, with no block held.
+    /// Marks span `id` live at `start_page`, of `class` (blocks of `block_size` bytes),
+    /// with no block held.
     ///
     /// # Safety
     /// [`has_record`](Self::has_record) is true for `id`.
@@ -132,11 +151,12 @@ impl OwnedWriter {
         id: u16,
         start_page: usize,
         class: usize,
+        block_size: usize,
     ) {
         // SAFETY: per the contract, the record exists.
         let record = unsafe { OwnedSpan::at(memory, self.record(memory, id)) };
         debug_assert!(record.held.iter().all(|w| w.load(Relaxed) == 0));
-        record.shape.store(LIVE | (start_page as u64) << 8 | class as u64, Release);
+        record.shape.store(shape(start_page, class, block_size), Release);
     }
 
     /// Marks span `id` gone.
@@ -185,6 +205,7 @@ impl Ownership {
     }
 
     /// The span block at `ptr`, if it is one (start of a block of a live span).
+    #[inline]
     fn locate<'a>(
         &self,
         view: &PageView<'_>,
@@ -193,7 +214,8 @@ impl Ownership {
     ) -> Option<Located<'a>> {
         let memory = view.memory();
         let page = view.page_of(ptr.addr())?;
-        let id = crate::span::span_id_of_tag(view.tag(page))?;
+        let tag = view.tag(page);
+        let id = crate::span::span_id_of_tag(tag)?;
         let directory = self.directory.load(Acquire);
         if directory == 0 {
             return None;
@@ -205,15 +227,18 @@ impl Ownership {
         if shape & LIVE == 0 {
             return None;
         }
-        let (start, class) = (((shape & !LIVE) >> 8) as usize, (shape & 0xff) as usize);
+        let (start, class) = ((shape >> 8) as u16 as usize, (shape & 0xff) as usize);
+        let divisor = (shape & !LIVE) >> DIVISOR_SHIFT;
         if class >= classes.len() || page < start || page >= start + classes.span_pages(class) {
             return None;
         }
         let offset = ptr.addr() - memory.page_address(start);
-        let size = classes.block_size(class);
-        let index = offset / size;
-        (index * size == offset && index < classes.blocks_per_span(class)).then_some(Located {
+        let index = ((offset as u64 * divisor) >> INDEX_SHIFT) as usize;
+        let exact = index * classes.block_size(class) == offset;
+        (exact && index < classes.blocks_per_span(class)).then_some(Located {
             record,
+            page,
+            tag,
             shape,
             class,
             index,
@@ -255,7 +280,7 @@ impl Ownership {
         // The span may have changed between the lookup and the bit (possible only for a
         // pointer the program does not hold, a span released and remade meanwhile): then
         // the bit was another block's, so put it back.
-        if self.locate(view, classes, ptr).map(|again| again.shape) != Some(at.shape) {
+        if view.tag(at.page) != at.tag || at.record.shape.load(Acquire) != at.shape {
             word.fetch_or(bit, AcqRel);
             return Err(Refused::NotHeld);
         }

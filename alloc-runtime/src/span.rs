@@ -484,7 +484,8 @@ impl<'m> Spans<'m> {
         };
         if let Some(owned) = &self.owned {
             // SAFETY: `new_owned_record` made sure the record exists.
-            unsafe { owned.span_made(self.pages.memory(), id, run.start, class) };
+            let size = classes.block_size(class);
+            unsafe { owned.span_made(self.pages.memory(), id, run.start, class, size) };
         }
         self.pages.set_tags(run.start, n, id);
         // SAFETY: `id` is live; `class` is a class of the table (below MAX_CLASSES).

@@ -179,6 +179,9 @@ mod wh {
     pub static SPIN_NOCACHE: Heap;
     #[wasm_heap(lock = park, cache = 0)]
     pub static PARK_NOCACHE: Heap;
+    // Checked mode, against `ADAPTIVE` (the same but unchecked): what validation costs.
+    #[wasm_heap(lock = adaptive, checked = true)]
+    pub static CHECKED: Heap;
 
     pub fn exit() {
         wasm_heap::thread::release_thread_cache();
@@ -203,6 +206,7 @@ mod wh {
             "wh-adaptive-nc" => ADAPTIVE_NOCACHE.stats(),
             "wh-spin-nc" => SPIN_NOCACHE.stats(),
             "wh-park-nc" => PARK_NOCACHE.stats(),
+            "wh-checked" => CHECKED.stats(),
             _ => return,
         };
         eprintln!("  [{name}] {s:?}");
@@ -212,6 +216,7 @@ mod wh {
     stats_fn!(adaptive_nocache_stats, ADAPTIVE_NOCACHE);
     stats_fn!(spin_nocache_stats, SPIN_NOCACHE);
     stats_fn!(park_nocache_stats, PARK_NOCACHE);
+    stats_fn!(checked_stats, CHECKED);
 }
 
 /// Every peer this build has, in table order.
@@ -261,6 +266,13 @@ pub fn all() -> Vec<Peer> {
             alloc: &wh::SPIN_NOCACHE,
             thread_exit: wh::exit,
             lock_stats: Some(wh::spin_nocache_stats),
+        });
+        v.push(Peer {
+            name: "wh-checked",
+            what: "wasm-heap, lock = adaptive, caches on, checked = true (every free validated)",
+            alloc: &wh::CHECKED,
+            thread_exit: wh::exit,
+            lock_stats: Some(wh::checked_stats),
         });
     }
     v.push(Peer { name: "dlmalloc-spin", what: "dlmalloc 0.2 behind a bare swap spin lock: what std uses on wasm32-unknown-unknown with atomics (the browser)", alloc: &DLMALLOC_SPIN, thread_exit: nothing, lock_stats: None });
