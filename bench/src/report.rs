@@ -8,6 +8,7 @@ pub struct Out {
     text: String,
     summary: Vec<Vec<String>>,
     locks: Vec<Vec<String>>,
+    checked: Vec<Vec<String>>,
 }
 
 impl Out {
@@ -92,8 +93,32 @@ impl Out {
         ]);
     }
 
+    /// Records what checked mode costs in one configuration: the throughput of
+    /// `wh-adaptive` against `wh-checked` (the same heap, checked). Skipped unless both ran.
+    pub fn compare_checked(&mut self, config: String, throughput: &[(&str, f64)]) {
+        let get = |name: &str| throughput.iter().find(|(n, _)| *n == name).map(|&(_, v)| v);
+        let (Some(unchecked), Some(checked)) = (get("wh-adaptive"), get("wh-checked")) else {
+            return;
+        };
+        let cost =
+            if checked > 0.0 { format!("{:.2}×", unchecked / checked) } else { "–".into() };
+        self.checked.push(vec![config, rate(unchecked), rate(checked), cost]);
+    }
+
     /// Prints the summary tables (those with rows).
     pub fn finish_summary(&mut self) {
+        if !self.checked.is_empty() {
+            let mut t = Table::new(&["workload", "unchecked ops/s", "checked ops/s", "cost"]);
+            for r in core::mem::take(&mut self.checked) {
+                t.row(r);
+            }
+            self.line("");
+            self.line("## Checked mode's cost: `wh-checked` against `wh-adaptive`");
+            self.line("");
+            self.line("<!-- ANCHOR: checked -->");
+            self.line(t.render());
+            self.line("<!-- ANCHOR_END: checked -->");
+        }
         if !self.locks.is_empty() {
             let mut t = Table::new(&[
                 "workload",
