@@ -43,11 +43,13 @@ pub const DEFAULT_MAX_PAGES: u32 = ADDRESS_SPACE_PAGES as u32;
 /// Pages grown at once at the least, so small requests don't call `memory.grow` each time.
 pub const DEFAULT_GROW_CHUNK: u32 = 16;
 
+// ANCHOR: guard
 /// Bytes left unused at each end of every run of the heap's own pages (page tables, span
 /// records and their directory, thread caches): a stray write of up to this many bytes past
 /// the end of a user block, or before its start, lands in these guard bytes and never in
 /// the heap's state. Wasm has no page protection, so placement is the protection.
 pub const GUARD_BYTES: usize = 4096;
+// ANCHOR_END: guard
 
 /// Span records on one metadata page. A record (a span's shape, links and its free bitmap of
 /// [`MAX_BLOCKS_PER_SPAN`] bits) takes about 1,064 bytes, and a page keeps [`GUARD_BYTES`]
