@@ -14,7 +14,7 @@
 
 use core::cell::{Cell, UnsafeCell};
 use core::ptr::{self, NonNull};
-use core::sync::atomic::{AtomicPtr, AtomicU32, AtomicUsize, Ordering::*};
+use core::sync::atomic::{AtomicI64, AtomicPtr, AtomicU32, AtomicUsize, Ordering::*};
 
 use wasm_heap_config::{MAX_CACHE_BLOCKS, MAX_CLASSES, PAGE_SIZE};
 
@@ -55,12 +55,14 @@ pub struct ThreadCache {
     /// atomic all the same: the cache is reached through shared references, and a plain
     /// field behind one may not be written).
     next: AtomicPtr<ThreadCache>,
-    /// Bytes the owning thread's allocations requested minus its frees (wrapping; the sum
-    /// over all caches is the heap's live requested bytes). Owner-only.
-    requested: Cell<usize>,
+    /// Bytes the owning thread's allocations requested minus its frees: negative on a
+    /// thread that frees what others allocated. The sum over all caches is the heap's live
+    /// requested bytes. Signed and 64-bit so that a wasm32 thread holding over 2 GiB reads
+    /// right. Owner-only.
+    requested: Cell<i64>,
     /// Bytes `alloc_zeroed` had to clear on this thread. Owner-only.
     zeroed: Cell<usize>,
-    published_requested: AtomicUsize,
+    published_requested: AtomicI64,
     published_zeroed: AtomicUsize,
     magazines: [Magazine; MAX_CLASSES],
 }
@@ -202,6 +204,8 @@ impl ThreadCache {
     /// Called by the attached thread.
     #[inline]
     pub unsafe fn account(&self, bytes: usize, freed: bool) {
+        // A usize always fits an i64 on the targets we build for (at most 64-bit).
+        let bytes = bytes as i64;
         let now = self.requested.get();
         self.requested.set(if freed { now.wrapping_sub(bytes) } else { now.wrapping_add(bytes) });
     }
@@ -280,8 +284,9 @@ impl Reading<'_> {
         if self.live { mag.len.get() as usize } else { mag.published_len.load(Relaxed) as usize }
     }
 
-    /// Net requested bytes (wrapping) and bytes cleared for `alloc_zeroed`.
-    pub fn counters(&self) -> (usize, usize) {
+    /// Net requested bytes (negative on a thread that freed more than it allocated) and
+    /// bytes cleared for `alloc_zeroed`.
+    pub fn counters(&self) -> (i64, usize) {
         let c = self.cache;
         if self.live {
             (c.requested.get(), c.zeroed.get())

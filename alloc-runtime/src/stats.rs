@@ -24,7 +24,8 @@
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Stats {
     /// Sum of the sizes of live allocations, as requested (see [`Heap::stats`] for how
-    /// current other threads' parts are).
+    /// current other threads' parts are). A lagging part may make it read low while threads
+    /// run, never below zero.
     ///
     /// [`Heap::stats`]: crate::Heap::stats
     pub bytes_requested: usize,

@@ -293,6 +293,34 @@ fn stats_count_own_cache_now_and_others_as_published() {
     assert_eq!((s.bytes_requested, s.bytes_in_use), (0, 0), "{s:?}");
 }
 
+/// A thread that frees blocks another live thread allocated: the allocator's part lags (it
+/// has not published since its refill), the freer's is live and negative, and the sum is
+/// read as zero, never as a wrapped huge figure.
+#[test]
+fn stats_never_go_negative_mid_flight() {
+    static HEAP: Heap<Adaptive> = Heap::new(&CFG);
+    let layout = Layout::from_size_align(100, 8).unwrap();
+    let (blocks_tx, blocks_rx) = mpsc::channel();
+    let (done_tx, done_rx) = mpsc::channel::<()>();
+    let worker = thread::spawn(move || {
+        // SAFETY: nonzero size; the spawner frees them.
+        let blocks: Vec<usize> = (0..3).map(|_| unsafe { HEAP.alloc(layout) } as usize).collect();
+        blocks_tx.send(blocks).unwrap();
+        // Stays alive (its cache attached, its counters unpublished) until told.
+        done_rx.recv().unwrap();
+    });
+    for p in blocks_rx.recv().unwrap() {
+        // SAFETY: allocated by the worker with `layout`; the channel hands them over.
+        unsafe { HEAP.dealloc(p as *mut u8, layout) };
+    }
+    let s = HEAP.stats();
+    // The worker published 0 at its refill, this thread's cache reads -300 live.
+    assert_eq!(s.bytes_requested, 0, "{s:?}");
+    done_tx.send(()).unwrap();
+    worker.join().unwrap();
+    assert_eq!(HEAP.stats().bytes_requested, 0);
+}
+
 /// A web worker that was terminated runs no exit hook: `release_thread` hands its caches over
 /// from outside, counters published, and the next thread adopts them.
 #[test]

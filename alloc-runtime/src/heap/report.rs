@@ -46,7 +46,9 @@ impl<L: RawLock, C: ConfigSource> Heap<L, C> {
     pub fn stats(&self) -> Stats {
         let pages = self.pages.counts();
         let mut cached_bytes = 0;
-        let mut requested = self.counters.uncached_requested.load(Relaxed);
+        // Signed: a live thread's published figure lags, so a thread that freed blocks
+        // another one allocated can make the sum dip below zero mid-flight; we clamp.
+        let mut requested = self.counters.uncached_requested.load(Relaxed) as i64;
         let mut zeroed =
             self.counters.uncached_zeroed.load(Relaxed) + pages_zeroed_bytes(&self.pages);
         let (mut caches, mut orphaned) = (0, 0);
@@ -55,7 +57,7 @@ impl<L: RawLock, C: ConfigSource> Heap<L, C> {
             orphaned += (c.owner() == 0) as usize;
             let c = c.reading(self.key());
             let (req, zero) = c.counters();
-            requested = requested.wrapping_add(req);
+            requested = requested.saturating_add(req);
             zeroed += zero;
             for class in 0..self.config().classes.len() {
                 cached_bytes += c.len(class) * self.config().classes.block_size(class);
@@ -64,7 +66,7 @@ impl<L: RawLock, C: ConfigSource> Heap<L, C> {
         let pending_bytes = self.remote.pending_bytes() as usize;
         let handed_out = self.counters.handed_out();
         Stats {
-            bytes_requested: requested,
+            bytes_requested: usize::try_from(requested.max(0)).unwrap_or(usize::MAX),
             bytes_in_use: handed_out.saturating_sub(cached_bytes + pending_bytes),
             peak_bytes_in_use: self.counters.peak_bytes.load(Relaxed),
             pages_in_use: pages.in_use,
