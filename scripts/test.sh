@@ -77,15 +77,16 @@ if stage miri; then
   # Leaks are allowed: scratch memories and orphaned caches are leaked by design. The runtime
   # derives its pointers from the mapping's, so strict provenance where the tests do too; the
   # heap model and thread tests keep block addresses as integers: Miri's default there. Of
-  # heap_threads, the cache registry, adoption and churn tests (the contention ones take many
+  # heap_threads, the cache registry, adoption, churn and stats tests (the contention ones take many
   # minutes under Miri). tests/global_workload.rs (the heap as #[global_allocator]) also
   # passes under Miri but takes 2-5 minutes: run it by hand (book: Reliability).
   nightly=$(sed -n 's/^channel = "\(.*\)"$/\1/p' examples/browser-demo/rust-toolchain.toml)
   MIRIFLAGS="-Zmiri-ignore-leaks -Zmiri-strict-provenance" cargo +"$nightly" miri test \
     -p wasm-heap --test page_model --test lock_api
-  MIRIFLAGS="-Zmiri-ignore-leaks" cargo +"$nightly" miri test -p wasm-heap --test heap_model
+  MIRIFLAGS="-Zmiri-ignore-leaks" cargo +"$nightly" miri test -p wasm-heap --test heap_model \
+    --test reclaim
   MIRIFLAGS="-Zmiri-ignore-leaks" cargo +"$nightly" miri test -p wasm-heap --test heap_threads -- \
-    thread_churn released_cache release_thread stats_count
+    thread_churn released_cache release_thread stats_count stats_never
 fi
 
 if stage fuzz; then

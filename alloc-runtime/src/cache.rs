@@ -20,6 +20,10 @@ use wasm_heap_config::{MAX_CACHE_BLOCKS, MAX_CLASSES, PAGE_SIZE};
 
 use crate::span::Block;
 
+/// The owner of an orphaned cache while a thread empties it under pressure: no thread id
+/// (ids count up from 1), and not 0, so no thread adopts it meanwhile.
+pub const RECLAIMING: u32 = u32::MAX;
+
 /// Low pointer bit marking a cached block known to read zero (blocks are 8-aligned).
 const ZERO_TAG: usize = 1;
 
@@ -47,6 +51,9 @@ pub struct Magazine {
 /// Its counters are owner-only plain fields; other threads read the snapshot the owner
 /// publishes on its slow paths (refill, flush) and when it lets the cache go, so their view
 /// of a live thread's cache lags by at most a magazine per class.
+///
+/// "The attached thread" in the contracts below is the thread holding the cache: the one it
+/// is bound to, or one emptying it as an orphan in [`Registry::with_each_orphan`].
 #[derive(Debug)]
 pub struct ThreadCache {
     /// Thread id of the attached thread, or 0 when orphaned.
@@ -64,11 +71,15 @@ pub struct ThreadCache {
     zeroed: Cell<usize>,
     published_requested: AtomicI64,
     published_zeroed: AtomicUsize,
+    /// The heap's reclaim request this cache last answered (see [`ThreadCache::answer`]).
+    /// Owner-only.
+    answered_reclaim: Cell<u32>,
     magazines: [Magazine; MAX_CLASSES],
 }
 
-// SAFETY: the plain fields (magazine lengths and items, `requested`, `zeroed`) are touched
-// only by the attached thread (`owner`); the fields other threads read are atomics.
+// SAFETY: the plain fields (magazine lengths and items, `requested`, `zeroed`,
+// `answered_reclaim`) are touched only by the thread holding the cache (`owner`: the attached
+// thread, or one reclaiming it as an orphan); the fields other threads read are atomics.
 unsafe impl Sync for ThreadCache {}
 // SAFETY: as above; a cache moves between threads only through orphaning and adoption,
 // which hand it over with Release/Acquire on `owner`.
@@ -251,7 +262,18 @@ impl ThreadCache {
         self.published_zeroed.store(self.zeroed.get(), Relaxed);
     }
 
-    /// The thread attached, or 0.
+    /// Whether the heap asked for a reclaim (request number `request`) since this cache
+    /// last answered one; if so, records it as answered.
+    ///
+    /// # Safety
+    /// Called by the attached thread.
+    pub unsafe fn answer(&self, request: u32) -> bool {
+        let asked = self.answered_reclaim.get() != request;
+        self.answered_reclaim.set(request);
+        asked
+    }
+
+    /// The thread attached, or 0 (or [`RECLAIMING`] while a thread empties the orphan).
     pub fn owner(&self) -> u32 {
         self.owner.load(Relaxed)
     }
@@ -347,11 +369,28 @@ impl Registry {
     /// Thread `owner` never touches these caches again, and its last accesses happen before
     /// this call.
     pub unsafe fn orphan_all_of(&self, owner: u32) -> usize {
+        if owner == 0 || owner == RECLAIMING {
+            return 0; // no thread's id: orphans, held only while being emptied
+        }
         self.iter()
             .filter(|c| c.owner() == owner)
             // SAFETY: per the contract.
             .map(|c| unsafe { c.orphan() })
             .count()
+    }
+
+    /// Calls `f` on every orphaned cache, holding it meanwhile (`owner` is [`RECLAIMING`],
+    /// so no thread adopts it), then orphans it again with what `f` left, published. `f`
+    /// may use it as its attached thread would.
+    pub fn with_each_orphan(&self, mut f: impl FnMut(&'static ThreadCache)) {
+        for cache in self.iter() {
+            // Acquire: the last holder's accesses (its Release in `orphan`) happen before ours.
+            if cache.owner.compare_exchange(0, RECLAIMING, Acquire, Relaxed).is_ok() {
+                f(cache);
+                // SAFETY: the CAS made this thread the cache's holder, and it lets go here.
+                unsafe { cache.orphan() };
+            }
+        }
     }
 
     /// Every published cache.

@@ -14,7 +14,7 @@
 use core::alloc::{GlobalAlloc, Layout};
 use core::marker::PhantomData;
 use core::ptr::{self, NonNull};
-use core::sync::atomic::Ordering::Relaxed;
+use core::sync::atomic::{AtomicU32, Ordering::Relaxed};
 
 use wasm_heap_config::{GUARD_BYTES, MAX_CACHE_BLOCKS, MAX_CLASSES};
 
@@ -32,6 +32,7 @@ mod central;
 mod checked;
 mod counters;
 mod large;
+mod reclaim;
 mod report;
 
 use central::Central;
@@ -75,6 +76,9 @@ pub struct Heap<L: RawLock, C: ConfigSource = Dynamic> {
     counters: Counters,
     /// Checked mode: which blocks the program holds, for readers without the lock.
     owned: Ownership,
+    /// Reclaims asked so far; a cache that has not answered the latest empties itself at
+    /// its next refill or flush.
+    reclaim_requests: AtomicU32,
 }
 
 /// Most blocks moved between a magazine and the spans at once.
@@ -140,6 +144,7 @@ impl<L: RawLock, C: ConfigSource> Heap<L, C> {
             caches: Registry::new(),
             counters: Counters::new(),
             owned: Ownership::new(),
+            reclaim_requests: AtomicU32::new(0),
         }
     }
 
@@ -273,7 +278,8 @@ impl<L: RawLock, C: ConfigSource> Heap<L, C> {
         let want = wasm_heap_config::refill_blocks(self.config().cache_blocks).min(MAX_BATCH);
         let mut blocks = [Block { ptr: NonNull::dangling(), zero: false }; MAX_BATCH];
         let out = &mut blocks[..want];
-        let taken = self.take_blocks(class, out);
+        self.answer_reclaim(cache);
+        let taken = self.take_blocks_or_reclaim(class, out);
         // (`get`: `taken <= want` always, but the compiler can't see it.)
         let (first, rest) = out.get(..taken)?.split_first()?;
         // SAFETY: the cache is attached to this thread; the magazine is empty (the pop that
@@ -286,6 +292,17 @@ impl<L: RawLock, C: ConfigSource> Heap<L, C> {
         Some(*first)
     }
 
+    /// As [`Heap::take_blocks`], reclaiming cached blocks and trying again if it got none.
+    fn take_blocks_or_reclaim(&self, class: usize, out: &mut [Block]) -> usize {
+        match self.take_blocks(class, out) {
+            0 => {
+                self.reclaim();
+                self.take_blocks(class, out)
+            }
+            taken => taken,
+        }
+    }
+
     /// Takes up to `out.len()` blocks of `class` (a class of the table) under the lock.
     fn take_blocks(&self, class: usize, out: &mut [Block]) -> usize {
         let taken = self.lock_and_collect().spans.take_blocks(class, out).unwrap_or(0);
@@ -296,7 +313,7 @@ impl<L: RawLock, C: ConfigSource> Heap<L, C> {
 
     fn allocate_uncached(&self, class: usize, layout: Layout, zeroed: bool) -> *mut u8 {
         let mut block = [Block { ptr: NonNull::dangling(), zero: false }];
-        if self.take_blocks(class, &mut block) == 0 {
+        if self.take_blocks_or_reclaim(class, &mut block) == 0 {
             return ptr::null_mut();
         }
         self.counters.uncached_requested.fetch_add(layout.size(), Relaxed);
@@ -341,33 +358,12 @@ impl<L: RawLock, C: ConfigSource> Heap<L, C> {
         unsafe { cache.push(class, block, false, capacity) };
     }
 
-    /// Pushes the older half of a full magazine onto the remote-free list as one batch.
+    /// Pushes the older half of a full magazine onto the remote-free list as one batch (all
+    /// of the cache, if a reclaim was asked).
     #[cold]
     fn flush(&self, cache: &ThreadCache, class: usize) {
-        let n = (self.config().cache_blocks / 2).max(1);
-        let mut first = ptr::null_mut();
-        let mut last: *mut u8 = ptr::null_mut();
-        let mut count = 0;
-        // SAFETY: the cache is attached to this thread; `class` is below MAX_CLASSES;
-        // drained blocks are free blocks of ours, pointer-sized and aligned, now owned by
-        // this function alone.
-        unsafe {
-            cache.drain(class, n, |block| {
-                if last.is_null() {
-                    first = block;
-                } else {
-                    self.remote.link(last, block);
-                }
-                last = block;
-                count += 1;
-            });
-            cache.publish_class(class);
-        }
-        if !first.is_null() {
-            let bytes = count * self.config().classes.block_size(class);
-            // SAFETY: the chain `first..=last` was linked above and is ours.
-            unsafe { self.remote.push_batch(first, last, bytes) };
-        }
+        self.answer_reclaim(cache);
+        self.flush_blocks(cache, class, (self.config().cache_blocks / 2).max(1));
     }
 
     /// Resizes in place when the new size keeps the block's class, or when a page run can

@@ -483,8 +483,8 @@ impl<'m> Spans<'m> {
             free: [0; BITMAP_WORDS],
         };
         if let Some(owned) = &self.owned {
-            // SAFETY: `new_owned_record` made sure the record exists.
             let size = classes.block_size(class);
+            // SAFETY: `new_owned_record` made sure the record exists.
             unsafe { owned.span_made(self.pages.memory(), id, run.start, class, size) };
         }
         self.pages.set_tags(run.start, n, id);

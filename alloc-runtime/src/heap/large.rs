@@ -10,6 +10,7 @@ use wasm_heap_config::PAGE_SIZE;
 use super::Heap;
 use crate::config::ConfigSource;
 use crate::lock::RawLock;
+use crate::page::MapError;
 
 impl<L: RawLock, C: ConfigSource> Heap<L, C> {
     /// Pages for a large request of `size` bytes.
@@ -23,8 +24,17 @@ impl<L: RawLock, C: ConfigSource> Heap<L, C> {
         let n = Self::pages_for(layout.size());
         // Page runs are page-aligned; a larger alignment maps spare pages and trims them.
         let align_pages = (layout.align() / PAGE_SIZE).max(1);
-        let Ok(run) = self.lock_and_collect().spans.map_run(n, align_pages, zeroed) else {
-            return ptr::null_mut();
+        let map = || self.lock_and_collect().spans.map_run(n, align_pages, zeroed);
+        let run = match map() {
+            Ok(run) => run,
+            Err(MapError::OverBudget | MapError::OutOfMemory) => {
+                self.reclaim();
+                match map() {
+                    Ok(run) => run,
+                    Err(_) => return ptr::null_mut(),
+                }
+            }
+            Err(MapError::BadSize) => return ptr::null_mut(),
         };
         self.counters.note_out(&self.counters.large_bytes, n * PAGE_SIZE);
         self.counters.uncached_requested.fetch_add(layout.size(), Relaxed);
