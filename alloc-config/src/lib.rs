@@ -61,11 +61,29 @@ pub const SPAN_DIRECTORY_PAGES: usize = 1;
 /// Pages of one thread's cache for one heap.
 pub const THREAD_CACHE_PAGES: usize = 1;
 
-/// Blocks a thread's cache takes from the spans at once when its magazine of a class is
-/// empty: half of `cache_blocks` (at least 1). With the cache off, a request takes one block.
-pub const fn refill_blocks(cache_blocks: u32) -> usize {
-    let half = (cache_blocks / 2) as usize;
+/// Bytes of free blocks one thread's cache may hold over all classes unless configured
+/// otherwise: each class's capacity grows with its misses inside this budget.
+pub const DEFAULT_CACHE_BYTES: u32 = 1 << 20;
+/// The largest per-thread cache budget in bytes.
+pub const MAX_CACHE_BYTES: u32 = 16 << 20;
+
+/// A class's capacity in a thread's cache on its first miss (at most `cache_blocks`): caches
+/// start small and double a class's capacity on each miss, so a class used once costs one
+/// block, not a refill.
+pub const START_CACHE_BLOCKS: u32 = 2;
+
+/// Blocks a thread's cache takes from the spans when its magazine of a class with capacity
+/// `capacity` is empty: half of it, at least 1. With the cache off, a request takes one.
+pub const fn refill_blocks(capacity: u32) -> usize {
+    let half = (capacity / 2) as usize;
     if half == 0 { 1 } else { half }
+}
+
+/// Blocks the first request of a class takes with caches of `cache_blocks` blocks per class
+/// (0: no cache): the refill of the starting capacity.
+pub const fn first_refill_blocks(cache_blocks: u32) -> usize {
+    let start = if cache_blocks < START_CACHE_BLOCKS { cache_blocks } else { START_CACHE_BLOCKS };
+    refill_blocks(start)
 }
 
 /// Whether `text` shows `n` as a whole decimal number, so a `const` assertion can tie a

@@ -15,7 +15,8 @@ use wasm_heap_config::{ADDRESS_SPACE_PAGES, MAX_CACHE_BLOCKS};
 use crate::message;
 
 /// Every key the attribute accepts, in the order error messages and docs list them.
-pub const KEYS: [&str; 6] = ["pages", "classes", "lock", "cache", "checked", "crate"];
+pub const KEYS: [&str; 7] =
+    ["pages", "classes", "lock", "cache", "cache_bytes", "checked", "crate"];
 
 /// An integer literal as written, with its sign. syn reads `-1` as one literal spanned on the
 /// `-` alone, so the sign is kept apart and errors can span both tokens.
@@ -156,6 +157,7 @@ pub struct Args {
     /// The lock's name as written (any identifier; `valid` checks it).
     pub lock: Option<Ident>,
     pub cache: Option<IntLit>,
+    pub cache_bytes: Option<IntLit>,
     pub checked: Option<LitBool>,
     pub krate: Option<Path>,
 }
@@ -186,6 +188,7 @@ impl Args {
             "classes" => entry(&mut self.classes, meta, &key, ClassesArg::parse),
             "lock" => entry(&mut self.lock, meta, &key, parse_lock),
             "cache" => entry(&mut self.cache, meta, &key, parse_cache),
+            "cache_bytes" => entry(&mut self.cache_bytes, meta, &key, parse_cache_bytes),
             "checked" => entry(&mut self.checked, meta, &key, parse_checked),
             "crate" => entry(&mut self.krate, meta, &key, parse_crate_path),
             _ => {
@@ -252,6 +255,14 @@ fn parse_cache(input: ParseStream) -> syn::Result<IntLit> {
         return Err(input.error(format!(
             "expected the number of blocks cached per size class per thread, 0..={MAX_CACHE_BLOCKS} (0 disables the cache)"
         )));
+    }
+    input.parse()
+}
+
+/// `cache_bytes = N`: any integer literal (`valid` judges the number).
+fn parse_cache_bytes(input: ParseStream) -> syn::Result<IntLit> {
+    if !input.peek(LitInt) {
+        return Err(input.error(format!("expected {}", message::cache_bytes_allowed())));
     }
     input.parse()
 }

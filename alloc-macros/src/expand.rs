@@ -45,6 +45,7 @@ pub fn static_item(item: &StaticItem, config: &Config, meta: &Metadata) -> Token
     let (min, max) = config.pages.value;
     let (min, max) = (Literal::u32_unsuffixed(min), Literal::u32_unsuffixed(max));
     let cache = Literal::u32_unsuffixed(config.cache.value);
+    let cache_bytes = Literal::u32_unsuffixed(config.cache_bytes.value);
     let checked = config.checked.value;
     let docs = doc_lines(config).into_iter().map(|line| quote!(#[doc = #line]));
 
@@ -83,6 +84,7 @@ pub fn static_item(item: &StaticItem, config: &Config, meta: &Metadata) -> Token
                 static CONFIG: #krate::__private::HeapConfig =
                     #krate::__private::HeapConfig::new(&[#(#classes),*], #min, #max)
                         .with_cache_blocks(#cache)
+                        .with_cache_bytes(#cache_bytes)
                         .with_checked(#checked);
                 ::core::option::Option::Some(&CONFIG)
             };
@@ -169,13 +171,22 @@ fn doc_lines(config: &Config) -> Vec<String> {
         row("classes", format!("`[{list}]` ({} classes)", classes.len()), config.classes.origin),
         row("lock", format!("`{}`", config.lock.value.name()), config.lock.origin),
         row("cache", cache, config.cache.origin),
+        row(
+            "cache_bytes",
+            format!("{} per thread, over all classes", in_units(config.cache_bytes.value as u64)),
+            config.cache_bytes.origin,
+        ),
         row("checked", format!("`{}`", config.checked.value), config.checked.origin),
     ]
 }
 
 /// `pages` 64 KiB pages in the largest unit that divides them.
 fn bytes(pages: u32) -> String {
-    let bytes = pages as u64 * PAGE_SIZE as u64;
+    in_units(pages as u64 * PAGE_SIZE as u64)
+}
+
+/// `bytes` in the largest unit that divides them.
+fn in_units(bytes: u64) -> String {
     const UNITS: [(u64, &str); 3] = [(1 << 30, "GiB"), (1 << 20, "MiB"), (1 << 10, "KiB")];
     for (size, unit) in UNITS {
         if bytes >= size && bytes.is_multiple_of(size) {
@@ -219,7 +230,7 @@ mod tests {
              impl ::wasm_heap::__private::ConfigSource for __WasmHeapConfigOf_HEAP { \
                const CONSTANT: ::core::option::Option<&'static ::wasm_heap::__private::HeapConfig> = { \
                  static CONFIG: ::wasm_heap::__private::HeapConfig = \
-                   ::wasm_heap::__private::HeapConfig::new(&[16, 32, 64], 16, 16384).with_cache_blocks(32).with_checked(false); \
+                   ::wasm_heap::__private::HeapConfig::new(&[16, 32, 64], 16, 16384).with_cache_blocks(32).with_cache_bytes(1048576).with_checked(false); \
                  ::core::option::Option::Some(&CONFIG) \
                }; \
              } \
@@ -271,7 +282,7 @@ mod tests {
 
     #[test]
     fn metadata_then_attribute() {
-        let toml = "[package.metadata.wasm-heap]\npages = 100\nlock = \"spin\"\ncache = 0\nchecked = true\n";
+        let toml = "[package.metadata.wasm-heap]\npages = 100\nlock = \"spin\"\ncache = 0\ncache_bytes = 4096\nchecked = true\n";
         let out = squash(&run(
             quote!(lock = park),
             quote!(
@@ -280,7 +291,10 @@ mod tests {
             Some(toml),
         ));
         assert!(out.contains("Heap<::wasm_heap::__private::Park,__WasmHeapConfigOf_H>"), "{out}");
-        assert!(out.contains(",0,100).with_cache_blocks(0).with_checked(true)"), "{out}");
+        assert!(
+            out.contains(",0,100).with_cache_blocks(0).with_cache_bytes(4096).with_checked(true)"),
+            "{out}"
+        );
     }
 
     #[test]
@@ -314,7 +328,7 @@ mod tests {
         // From the attribute: spanned there; the static falls back to Cargo.toml's budget.
         let toml = "[package.metadata.wasm-heap]\npages = 100\n";
         let out = run(quote!(pages = 2), item.clone(), Some(toml));
-        assert!(out.contains("a budget of at most 2 pages cannot serve one block of each of the 32 size classes: that needs at least 39 pages"), "{out}");
+        assert!(out.contains("a budget of at most 2 pages cannot serve one block of each of the 32 size classes: that needs at least 35 pages"), "{out}");
         assert!(squash(&out).contains(",0,100).with_cache_blocks(32)"), "{out}");
         // From Cargo.toml, for the classes of the attribute: named as a Cargo.toml error; the
         // static falls back to the default budget.

@@ -1,7 +1,9 @@
 //! The wording the attribute's and `Cargo.toml`'s messages share: how lists of names are shown
 //! and what each key allows, built from `wasm_heap_config`'s constants so no figure can drift.
 
-use wasm_heap_config::{ADDRESS_SPACE_PAGES, LockKind, MAX_CACHE_BLOCKS, PAGE_SIZE};
+use wasm_heap_config::{
+    ADDRESS_SPACE_PAGES, LockKind, MAX_CACHE_BLOCKS, MAX_CACHE_BYTES, PAGE_SIZE,
+};
 
 /// `` `a`, `b`, `c` ``.
 pub fn list(names: &[&str]) -> String {
@@ -28,6 +30,14 @@ pub fn page_count_range() -> String {
 pub fn cache_allowed() -> String {
     format!(
         "at most {MAX_CACHE_BLOCKS} blocks per size class may be cached per thread; 0 disables the cache"
+    )
+}
+
+/// What `cache_bytes` allows.
+pub fn cache_bytes_allowed() -> String {
+    format!(
+        "a thread's cache may hold 1 to {MAX_CACHE_BYTES} bytes of free blocks over all size classes ({} MiB)",
+        MAX_CACHE_BYTES >> 20
     )
 }
 

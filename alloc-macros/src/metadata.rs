@@ -6,6 +6,7 @@
 //! classes = [16, 32, 64]
 //! lock = "adaptive"
 //! cache = 32
+//! cache_bytes = 262144
 //! checked = false
 //! ```
 //!
@@ -23,7 +24,7 @@ use crate::message;
 use crate::valid::{self, Int, PagesValue, Part, Problem};
 
 /// The keys `[package.metadata.wasm-heap]` accepts (`crate` is attribute-only).
-pub const KEYS: [&str; 5] = ["pages", "classes", "lock", "cache", "checked"];
+pub const KEYS: [&str; 6] = ["pages", "classes", "lock", "cache", "cache_bytes", "checked"];
 
 /// The table's values, each already valid; `None` where the table says nothing.
 #[derive(Clone, Debug, Default)]
@@ -34,6 +35,7 @@ pub struct Metadata {
     pub classes: Option<Vec<u32>>,
     pub lock: Option<LockKind>,
     pub cache: Option<u32>,
+    pub cache_bytes: Option<u32>,
     pub checked: Option<bool>,
 }
 
@@ -89,6 +91,7 @@ impl Metadata {
                 "classes" => classes(value).map(|v| meta.classes = Some(v)),
                 "lock" => lock(value).map(|v| meta.lock = Some(v)),
                 "cache" => cache(value).map(|v| meta.cache = Some(v)),
+                "cache_bytes" => cache_bytes(value).map(|v| meta.cache_bytes = Some(v)),
                 "checked" => match value.as_bool() {
                     Some(b) => {
                         meta.checked = Some(b);
@@ -153,6 +156,13 @@ fn cache(value: &Value) -> Result<u32, String> {
         .as_integer()
         .ok_or_else(|| format!("expected an integer: {}", message::cache_allowed()))?;
     valid::cache(&Int::of_toml(n)).map_err(|p| p.message)
+}
+
+fn cache_bytes(value: &Value) -> Result<u32, String> {
+    let n = value
+        .as_integer()
+        .ok_or_else(|| format!("expected an integer: {}", message::cache_bytes_allowed()))?;
+    valid::cache_bytes(&Int::of_toml(n)).map_err(|p| p.message)
 }
 
 #[cfg(test)]

@@ -5,7 +5,8 @@
 use proc_macro2::Span;
 use syn::Path;
 use wasm_heap_config::{
-    DEFAULT_CACHE_BLOCKS, DEFAULT_CLASSES, DEFAULT_MAX_PAGES, DEFAULT_MIN_PAGES, LockKind,
+    DEFAULT_CACHE_BLOCKS, DEFAULT_CACHE_BYTES, DEFAULT_CLASSES, DEFAULT_MAX_PAGES,
+    DEFAULT_MIN_PAGES, LockKind,
 };
 
 use crate::metadata::Metadata;
@@ -55,6 +56,7 @@ pub struct Config {
     pub classes: Setting<Vec<u32>>,
     pub lock: Setting<LockKind>,
     pub cache: Setting<u32>,
+    pub cache_bytes: Setting<u32>,
     pub checked: Setting<bool>,
     pub krate: Path,
 }
@@ -98,6 +100,7 @@ pub fn resolve(attr: AttrValues, meta: &Metadata, errors: &mut Vec<syn::Error>) 
         classes,
         lock: pick(attr.lock, meta.lock, LockKind::DEFAULT),
         cache,
+        cache_bytes: pick(attr.cache_bytes, meta.cache_bytes, DEFAULT_CACHE_BYTES),
         checked: pick(attr.checked, meta.checked, false),
         krate: attr.krate.unwrap_or_else(|| syn::parse_quote!(::wasm_heap)),
     }

@@ -10,7 +10,7 @@ use proc_macro2::Span;
 use syn::Path;
 use wasm_heap_config::{
     ADDRESS_SPACE_PAGES, ClassError, ClassErrorKind, ClassTable, DEFAULT_MIN_PAGES, LockKind,
-    MAX_CACHE_BLOCKS, PagesError, validate_classes, validate_pages,
+    MAX_CACHE_BLOCKS, MAX_CACHE_BYTES, PagesError, validate_classes, validate_pages,
 };
 
 use crate::ast::{Args, IntLit, PagesArg, StaticItem};
@@ -201,6 +201,22 @@ pub fn cache(blocks: &Int) -> Result<u32, Problem> {
     Err(Problem::new(Part::Whole, message))
 }
 
+/// Checks a per-thread cache budget (bytes over all classes).
+pub fn cache_bytes(bytes: &Int) -> Result<u32, Problem> {
+    let allowed = message::cache_bytes_allowed();
+    let message = match bytes {
+        Int::Unsigned(n) => match u32::try_from(*n) {
+            Ok(b) if (1..=MAX_CACHE_BYTES).contains(&b) => return Ok(b),
+            _ => format!("{allowed} (got {n})"),
+        },
+        Int::Negative(written) => {
+            format!("a number of bytes cannot be negative: {allowed} (got {written})")
+        }
+        Int::Huge(written) => format!("{allowed} (got {written})"),
+    };
+    Err(Problem::new(Part::Whole, message))
+}
+
 /// Checks that a page budget's maximum leaves room for one block of every class (see
 /// `ClassTable::min_budget`); `classes` and `cache_blocks` are valid.
 pub fn budget(max_pages: u32, classes: &[u32], cache_blocks: u32) -> Result<(), Problem> {
@@ -246,6 +262,7 @@ pub struct AttrValues {
     pub classes: Option<Spanned<Vec<u32>>>,
     pub lock: Option<Spanned<LockKind>>,
     pub cache: Option<Spanned<u32>>,
+    pub cache_bytes: Option<Spanned<u32>>,
     pub checked: Option<Spanned<bool>>,
     pub krate: Option<Path>,
 }
@@ -298,8 +315,16 @@ pub fn args(args: &Args, errors: &mut Vec<syn::Error>) -> AttrValues {
             None
         }
     });
+    let cache_bytes =
+        args.cache_bytes.as_ref().and_then(|lit| match cache_bytes(&Int::of_literal(lit)) {
+            Ok(value) => Some(Spanned { value, span: lit.lit.span() }),
+            Err(problem) => {
+                errors.push(lit.error(problem.message));
+                None
+            }
+        });
     let checked = args.checked.as_ref().map(|b| Spanned { value: b.value, span: b.span });
-    AttrValues { pages, classes, lock, cache, checked, krate: args.krate.clone() }
+    AttrValues { pages, classes, lock, cache, cache_bytes, checked, krate: args.krate.clone() }
 }
 
 fn pages_value(p: &PagesArg) -> PagesValue {
@@ -413,6 +438,10 @@ mod tests {
         assert_eq!(cache(&n(0)), Ok(0));
         assert_eq!(cache(&n(64)), Ok(64));
         assert!(cache(&n(65)).is_err());
+        assert_eq!(cache_bytes(&n(1)), Ok(1));
+        assert_eq!(cache_bytes(&n(16 << 20)), Ok(16 << 20));
+        assert!(cache_bytes(&n(0)).unwrap_err().message.contains("1 to 16777216 bytes"));
+        assert!(cache_bytes(&n((16 << 20) + 1)).is_err());
     }
 
     #[test]
@@ -425,7 +454,7 @@ mod tests {
         assert_eq!(
             problem.message,
             format!(
-                "a budget of at most {} pages cannot serve one block of each of the 2 size classes: that needs at least {need} pages (3 for spans, 2 for span records, 1 for the thread's cache); raise the maximum to {need} or more",
+                "a budget of at most {} pages cannot serve one block of each of the 2 size classes: that needs at least {need} pages (2 for spans, 2 for span records, 1 for the thread's cache); raise the maximum to {need} or more",
                 need - 1
             )
         );

@@ -40,6 +40,9 @@ pub struct Magazine {
     /// (a fence in wasmtime, about 12 ns against 0.5), and the cached path would pay one per
     /// call.
     len: Cell<u32>,
+    /// Blocks the magazine may hold now (at most `MAX_CACHE_BLOCKS`): grown on misses, cut
+    /// when another class needs the thread's byte budget. Owner-only, next to `len`.
+    cap: Cell<u32>,
     /// `len` as of the owner's last [`ThreadCache::publish`], for other threads' stats.
     published_len: AtomicU32,
     /// Block pointers, the low bit set on those known to read zero ([`ZERO_TAG`]).
@@ -74,6 +77,11 @@ pub struct ThreadCache {
     /// The heap's reclaim request this cache last answered (see [`ThreadCache::answer`]).
     /// Owner-only.
     answered_reclaim: Cell<u32>,
+    /// Bytes the magazines' capacities add up to (each class's `cap` times its block size):
+    /// kept within the heap's per-thread budget. Owner-only.
+    cap_bytes: Cell<usize>,
+    /// The class whose capacity is cut next when another needs room. Owner-only.
+    next_victim: Cell<u32>,
     magazines: [Magazine; MAX_CLASSES],
 }
 
@@ -145,24 +153,76 @@ impl ThreadCache {
         ))
     }
 
-    /// Caches a block of `class`; false when the magazine already holds `capacity`.
+    /// Caches a block of `class`; false when the magazine is at its capacity.
     ///
     /// # Safety
     /// Called by the attached thread; `block` is a free block of `class`;
-    /// `class < MAX_CLASSES`; `capacity <= MAX_CACHE_BLOCKS`.
+    /// `class < MAX_CLASSES`.
     #[inline]
-    pub unsafe fn push(&self, class: usize, block: *mut u8, zero: bool, capacity: u32) -> bool {
+    pub unsafe fn push(&self, class: usize, block: *mut u8, zero: bool) -> bool {
         // SAFETY: per the contract.
         let mag = unsafe { self.magazine(class) };
         let len = mag.len.get();
-        if len >= capacity {
+        // `cap` is never above MAX_CACHE_BLOCKS (`set_capacity`); the `min` shows the
+        // compiler, so the store below needs no bounds check.
+        if len >= mag.cap.get().min(MAX_CACHE_BLOCKS) {
             return false;
         }
-        debug_assert!(capacity <= MAX_CACHE_BLOCKS);
-        // SAFETY: only the attached thread touches items; `len < capacity <= MAX`.
+        // SAFETY: only the attached thread touches items; `len < cap <= MAX`.
         unsafe { *(*mag.items.get()).get_unchecked_mut(len as usize) = tagged(block, zero) };
         mag.len.set(len + 1);
         true
+    }
+
+    /// The blocks `class` may cache now.
+    ///
+    /// # Safety
+    /// Called by the attached thread; `class < MAX_CLASSES`.
+    pub unsafe fn capacity(&self, class: usize) -> u32 {
+        // SAFETY: per the contract.
+        unsafe { self.magazine(class) }.cap.get()
+    }
+
+    /// Sets the capacity of `class`, whose blocks are `block_size` bytes, to `cap` blocks
+    /// (at most `MAX_CACHE_BLOCKS`), keeping [`ThreadCache::capacity_bytes`] current. Blocks
+    /// over a lowered capacity stay until the caller drains them.
+    ///
+    /// # Safety
+    /// Called by the attached thread; `class < MAX_CLASSES`; `block_size` is the class's
+    /// block size in every call for this class.
+    pub unsafe fn set_capacity(&self, class: usize, cap: u32, block_size: usize) {
+        let cap = cap.min(MAX_CACHE_BLOCKS);
+        // SAFETY: per the contract.
+        let mag = unsafe { self.magazine(class) };
+        let old = mag.cap.replace(cap) as usize;
+        self.cap_bytes.set(self.cap_bytes.get() - old * block_size + cap as usize * block_size);
+    }
+
+    /// Bytes all classes' capacities add up to.
+    ///
+    /// # Safety
+    /// Called by the attached thread.
+    pub unsafe fn capacity_bytes(&self) -> usize {
+        self.cap_bytes.get()
+    }
+
+    /// The next class (below `classes`) in turn to give up capacity, and moves the turn on.
+    ///
+    /// # Safety
+    /// Called by the attached thread.
+    pub unsafe fn take_victim_turn(&self, classes: usize) -> usize {
+        let turn = self.next_victim.get() as usize % classes.max(1);
+        self.next_victim.set((turn + 1) as u32);
+        turn
+    }
+
+    /// Blocks of `class` cached now.
+    ///
+    /// # Safety
+    /// Called by the attached thread; `class < MAX_CLASSES`.
+    pub unsafe fn cached(&self, class: usize) -> u32 {
+        // SAFETY: per the contract.
+        unsafe { self.magazine(class) }.len.get()
     }
 
     /// Fills the empty magazine of `class` with `blocks`, the first on top: the lowest
@@ -170,7 +230,7 @@ impl ThreadCache {
     ///
     /// # Safety
     /// Called by the attached thread; the magazine is empty; every block is a free block of
-    /// `class`; `class < MAX_CLASSES`; at most the magazine's capacity of blocks.
+    /// `class`; `class < MAX_CLASSES`; at most `MAX_CACHE_BLOCKS` blocks.
     pub unsafe fn fill(&self, class: usize, blocks: &[Block]) {
         // SAFETY: per the contract.
         let mag = unsafe { self.magazine(class) };

@@ -3,13 +3,14 @@
 //! constant ([`ConfigSource`]).
 
 use wasm_heap_config::{
-    DEFAULT_CACHE_BLOCKS, DEFAULT_CLASSES, DEFAULT_GROW_CHUNK, DEFAULT_MAX_PAGES,
-    DEFAULT_MIN_PAGES, MAX_CACHE_BLOCKS, validate_pages,
+    DEFAULT_CACHE_BLOCKS, DEFAULT_CACHE_BYTES, DEFAULT_CLASSES, DEFAULT_GROW_CHUNK,
+    DEFAULT_MAX_PAGES, DEFAULT_MIN_PAGES, MAX_CACHE_BLOCKS, MAX_CACHE_BYTES, validate_pages,
 };
 
 use crate::size_class::ClassTable;
 
 const _: () = assert!(MAX_CACHE_BLOCKS == 64, "update with_cache_blocks' message");
+const _: () = assert!(MAX_CACHE_BYTES == 16 << 20, "update with_cache_bytes' message");
 
 /// A heap's configuration, computed at compile time (by `#[wasm_heap]` or by hand). Invalid
 /// values fail constant evaluation with the attribute's messages.
@@ -31,12 +32,13 @@ pub struct HeapConfig {
     pub(crate) max_pages: u32,
     pub(crate) grow_chunk: u32,
     pub(crate) cache_blocks: u32,
+    pub(crate) cache_bytes: u32,
     pub(crate) checked: bool,
 }
 
 impl HeapConfig {
     /// The default classes, no pages reserved, the whole address space as budget, caches of
-    /// 32 blocks per class, unchecked.
+    /// at most 32 blocks per class and 64 KiB per thread, unchecked.
     pub const DEFAULT: HeapConfig =
         HeapConfig::new(DEFAULT_CLASSES, DEFAULT_MIN_PAGES, DEFAULT_MAX_PAGES);
 
@@ -52,6 +54,7 @@ impl HeapConfig {
             max_pages,
             grow_chunk: DEFAULT_GROW_CHUNK,
             cache_blocks: DEFAULT_CACHE_BLOCKS,
+            cache_bytes: DEFAULT_CACHE_BYTES,
             checked: false,
         }
     }
@@ -61,6 +64,16 @@ impl HeapConfig {
         // The message states MAX_CACHE_BLOCKS (a const panic message cannot be formatted).
         assert!(blocks <= MAX_CACHE_BLOCKS, "at most 64 cached blocks per class");
         self.cache_blocks = blocks;
+        self
+    }
+
+    /// Bytes of free blocks each per-thread cache may hold over all classes (1 B to 16 MiB).
+    /// A class's capacity starts at 2 blocks and doubles on each miss up to `cache_blocks`,
+    /// inside this budget: a class that needs room takes it from the others.
+    pub const fn with_cache_bytes(mut self, bytes: u32) -> Self {
+        // The message states MAX_CACHE_BYTES.
+        assert!(bytes >= 1 && bytes <= MAX_CACHE_BYTES, "a cache budget of 1 B to 16 MiB");
+        self.cache_bytes = bytes;
         self
     }
 
@@ -90,6 +103,11 @@ impl HeapConfig {
     /// Blocks per class per thread cache.
     pub const fn cache_blocks(&self) -> u32 {
         self.cache_blocks
+    }
+
+    /// Bytes of free blocks per thread cache, over all classes.
+    pub const fn cache_bytes(&self) -> u32 {
+        self.cache_bytes
     }
 
     /// Whether frees are checked.

@@ -34,6 +34,7 @@ mod counters;
 mod large;
 mod reclaim;
 mod report;
+mod sizing;
 
 use central::Central;
 use counters::Counters;
@@ -274,17 +275,19 @@ impl<L: RawLock, C: ConfigSource> Heap<L, C> {
     /// Takes half a magazine of blocks from the spans, caching all but the one returned.
     #[cold]
     fn refill(&self, cache: &ThreadCache, class: usize) -> Option<Block> {
-        // The same count the attribute's budget check assumes.
-        let want = wasm_heap_config::refill_blocks(self.config().cache_blocks).min(MAX_BATCH);
+        self.answer_reclaim(cache);
+        // A class's first miss takes `first_refill_blocks`, as the attribute's budget check
+        // assumes.
+        let want = self.grow_capacity(cache, class).min(MAX_BATCH);
         let mut blocks = [Block { ptr: NonNull::dangling(), zero: false }; MAX_BATCH];
         let out = &mut blocks[..want];
-        self.answer_reclaim(cache);
         let taken = self.take_blocks_or_reclaim(class, out);
         // (`get`: `taken <= want` always, but the compiler can't see it.)
         let (first, rest) = out.get(..taken)?.split_first()?;
         // SAFETY: the cache is attached to this thread; the magazine is empty (the pop that
         // sent us here found nothing); the blocks are free, of `class` (below MAX_CLASSES),
-        // and fewer than `want <= capacity`.
+        // fewer than `want <= MAX_BATCH` (MAX_CACHE_BLOCKS), and at most half the class's
+        // capacity, so its magazine has room for them.
         unsafe {
             cache.fill(class, rest);
             cache.publish_class(class);
@@ -347,15 +350,19 @@ impl<L: RawLock, C: ConfigSource> Heap<L, C> {
         };
         // SAFETY: the cache is attached to this thread.
         unsafe { cache.account(layout.size(), true) };
-        let capacity = self.config().cache_blocks;
         // SAFETY: the cache is attached to this thread; the block is free and of `class`
-        // (below MAX_CLASSES); capacities are at most MAX_CACHE_BLOCKS.
-        if unsafe { cache.push(class, block, false, capacity) } {
+        // (below MAX_CLASSES).
+        if unsafe { cache.push(class, block, false) } {
             return;
         }
         self.flush(cache, class);
-        // SAFETY: as above; the flush made room.
-        unsafe { cache.push(class, block, false, capacity) };
+        // SAFETY: as above.
+        if !unsafe { cache.push(class, block, false) } {
+            // Capacity 0: the class's blocks do not fit the thread's budget.
+            let size = self.config().classes.block_size(class);
+            // SAFETY: a freed block of ours, at least 8 bytes and 8-aligned.
+            unsafe { self.remote.push_batch(block, block, size) };
+        }
     }
 
     /// Pushes the older half of a full magazine onto the remote-free list as one batch (all
@@ -363,7 +370,9 @@ impl<L: RawLock, C: ConfigSource> Heap<L, C> {
     #[cold]
     fn flush(&self, cache: &ThreadCache, class: usize) {
         self.answer_reclaim(cache);
-        self.flush_blocks(cache, class, (self.config().cache_blocks / 2).max(1));
+        // SAFETY: the cache is attached to this thread; `class` is below MAX_CLASSES.
+        let cap = unsafe { cache.capacity(class) };
+        self.flush_blocks(cache, class, (cap / 2).max(1));
     }
 
     /// Resizes in place when the new size keeps the block's class, or when a page run can

@@ -49,8 +49,8 @@ use libfuzzer_sys::fuzz_target;
 use proc_macro2::{Literal, TokenStream};
 use quote::{format_ident, quote};
 use wasm_heap_config::{
-    DEFAULT_CACHE_BLOCKS, DEFAULT_CLASSES, DEFAULT_MAX_PAGES, DEFAULT_MIN_PAGES, LockKind,
-    MAX_CACHE_BLOCKS, validate_classes, validate_pages,
+    DEFAULT_CACHE_BLOCKS, DEFAULT_CACHE_BYTES, DEFAULT_CLASSES, DEFAULT_MAX_PAGES, DEFAULT_MIN_PAGES, LockKind,
+    MAX_CACHE_BLOCKS, MAX_CACHE_BYTES, validate_classes, validate_pages,
 };
 
 use metadata::Metadata;
@@ -64,6 +64,7 @@ struct Resolved {
     classes: Vec<u32>,
     lock: LockKind,
     cache: u32,
+    cache_bytes: u32,
     checked: bool,
     /// The `crate` path, without spaces.
     krate: String,
@@ -76,6 +77,7 @@ impl Resolved {
             classes: DEFAULT_CLASSES.to_vec(),
             lock: LockKind::Adaptive,
             cache: DEFAULT_CACHE_BLOCKS,
+            cache_bytes: DEFAULT_CACHE_BYTES,
             checked: false,
             krate: "::wasm_heap".to_owned(),
         }
@@ -87,6 +89,7 @@ impl Resolved {
             classes: config.classes.value.clone(),
             lock: config.lock.value,
             cache: config.cache.value,
+            cache_bytes: config.cache_bytes.value,
             checked: config.checked.value,
             krate: squash(&quote::ToTokens::to_token_stream(&config.krate).to_string()),
         }
@@ -105,6 +108,11 @@ impl Resolved {
         assert!(validate_pages(min.into(), max.into()).is_ok(), "resolved pages {min}..={max}");
         assert!(validate_classes(&self.classes).is_ok(), "resolved classes {:?}", self.classes);
         assert!(self.cache <= MAX_CACHE_BLOCKS, "resolved cache {}", self.cache);
+        assert!(
+            (1..=MAX_CACHE_BYTES).contains(&self.cache_bytes),
+            "resolved cache_bytes {}",
+            self.cache_bytes
+        );
     }
 }
 
@@ -146,7 +154,8 @@ fn run(
         let (min, max) =
             (Literal::u32_unsuffixed(resolved.pages.0), Literal::u32_unsuffixed(resolved.pages.1));
         let (cache, checked) = (Literal::u32_unsuffixed(resolved.cache), resolved.checked);
-        let built = quote!(HeapConfig::new(&[#(#classes),*], #min, #max).with_cache_blocks(#cache).with_checked(#checked));
+        let cache_bytes = Literal::u32_unsuffixed(resolved.cache_bytes);
+        let built = quote!(HeapConfig::new(&[#(#classes),*], #min, #max).with_cache_blocks(#cache).with_cache_bytes(#cache_bytes).with_checked(#checked));
         assert!(
             text.contains(&built.to_string()),
             "the expansion is not built from {resolved:?}: {text}"
@@ -358,6 +367,15 @@ fn cache_value(u: &mut Unstructured<'_>) -> Arbitrary<Written<u32>> {
     Ok(Written { text, value })
 }
 
+fn cache_bytes_value(u: &mut Unstructured<'_>) -> Arbitrary<Written<u32>> {
+    if junk() && u.int_in_range(0u8..=7)? == 0 {
+        return invalid(*u.choose(&["-1", "x", "\"4096\"", "1e6", "", "(4096)"])?);
+    }
+    let (text, n) = number(u)?;
+    let value = n.filter(|&n| (1..=u64::from(MAX_CACHE_BYTES)).contains(&n)).map(|n| n as u32);
+    Ok(Written { text, value })
+}
+
 fn checked_value(u: &mut Unstructured<'_>) -> Arbitrary<Written<bool>> {
     match u.int_in_range(0u8..=if junk() { 4 } else { 2 })? {
         0..=2 => {
@@ -417,6 +435,7 @@ fn entry(u: &mut Unstructured<'_>) -> Arbitrary<(String, Option<(&'static str, S
         "classes" => split(classes_value(u)?, Setting::Classes),
         "lock" => split(lock_value(u)?, Setting::Lock),
         "cache" => split(cache_value(u)?, Setting::Cache),
+        "cache_bytes" => split(cache_bytes_value(u)?, Setting::CacheBytes),
         "checked" => split(checked_value(u)?, Setting::Checked),
         "crate" => split(crate_value(u)?, Setting::Crate),
         _ => unreachable!("a key of ast::KEYS without a generator: {key}"),
@@ -431,6 +450,7 @@ enum Setting {
     Classes(Vec<u32>),
     Lock(LockKind),
     Cache(u32),
+    CacheBytes(u32),
     Checked(bool),
     Crate(String),
 }
@@ -446,6 +466,7 @@ impl Setting {
             Setting::Classes(v) => r.classes = v,
             Setting::Lock(v) => r.lock = v,
             Setting::Cache(v) => r.cache = v,
+            Setting::CacheBytes(v) => r.cache_bytes = v,
             Setting::Checked(v) => r.checked = v,
             Setting::Crate(v) => r.krate = squash(&v),
         }
@@ -577,6 +598,17 @@ fn manifest(u: &mut Unstructured<'_>) -> Arbitrary<(String, usize, Vec<Setting>)
                 } else {
                     let v = u64::try_from(n).ok().filter(|&n| n <= u64::from(MAX_CACHE_BLOCKS));
                     (n.to_string(), v.map(|n| Setting::Cache(n as u32)))
+                }
+            }
+            "cache_bytes" => {
+                let n: i64 = *u.choose(&[-1, 0, 1, 4096, 1 << 20, 16 << 20, (16 << 20) + 1])?;
+                if junk() && u.int_in_range(0u8..=5)? == 0 {
+                    (toml_string(&n.to_string()), None)
+                } else {
+                    let v = u64::try_from(n)
+                        .ok()
+                        .filter(|&n| (1..=u64::from(MAX_CACHE_BYTES)).contains(&n));
+                    (n.to_string(), v.map(|n| Setting::CacheBytes(n as u32)))
                 }
             }
             "checked" => match u.int_in_range(if junk() { 0u8 } else { 2 }..=3)? {

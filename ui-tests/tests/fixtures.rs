@@ -71,7 +71,10 @@ fn bad_metadata_is_an_error_naming_key_and_path() {
         ("lock", "unknown lock `mutex`; expected one of `spin`, `park`, `adaptive`, `none`"),
         ("cache", "at most 64 blocks per size class may be cached per thread"),
         ("checked", "expected `true` or `false`"),
-        ("colour", "unknown key; expected one of `pages`, `classes`, `lock`, `cache`, `checked`"),
+        (
+            "colour",
+            "unknown key; expected one of `pages`, `classes`, `lock`, `cache`, `cache_bytes`, `checked`",
+        ),
     ] {
         let want = format!(
             "error: invalid `[package.metadata.wasm-heap]` key `{key}` in {manifest}: {what}"

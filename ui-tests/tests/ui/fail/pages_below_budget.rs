@@ -1,4 +1,4 @@
-// The default 32 classes with caches need 39 pages before every class has served a block.
+// The default 32 classes with caches need 35 pages before every class has served a block.
 use wasm_heap::wasm_heap;
 
 #[wasm_heap(pages = 2)]

@@ -6,6 +6,7 @@ use wasm_heap::wasm_heap;
     classes = [16, 32, 48, 64, 96, 128, 256, 512, 1024, 2048, 4096, 8192],
     lock = park,
     cache = 8,
+    cache_bytes = 65536,
     checked = true,
     crate = ::wasm_heap,
 )]
