@@ -23,6 +23,11 @@ workloads (default: all, in this order):
   stores     one store, plain vs atomic (why the caches' counters are plain)
   all        all of the above
 
+memory (one peer and one case per process; scripts/bench.sh runs them all):
+  footprint --case C --peers P   prints the memory peer P grew by in case C (`--list-cases`);
+                                 `--secs` as above
+  footprint-report FILE          tables from the `footprint` lines in FILE (`--out` as above)
+
 options:
   --peers a,b,c     only these peers (names, or prefixes ending in *: --peers 'wh-*,std')
   --secs S          measured seconds per (peer, configuration)   [default 1.0]
@@ -31,7 +36,8 @@ options:
   --quick           --secs 0.2 --threads 1,4 --consumers 1 (smoke run)
   --out FILE        also write the markdown to FILE (in wasmtime, preopen its dir)
   --note TEXT       a line for the header (e.g. the machine's load); repeatable
-  --list            list the peers of this build and exit";
+  --list            list the peers of this build and exit
+  --list-cases      list the footprint cases and exit";
 
 fn parse_list(v: &str) -> Vec<usize> {
     v.split(',')
@@ -57,6 +63,8 @@ fn main() {
     let mut peer_filter: Option<String> = None;
     let mut out_path: Option<String> = None;
     let mut notes: Vec<String> = Vec::new();
+    let mut case: Option<String> = None;
+    let mut report_from: Option<String> = None;
     while let Some(a) = args.next() {
         let mut val =
             |name: &str| args.next().unwrap_or_else(|| die(&format!("{name} needs a value")));
@@ -72,6 +80,14 @@ fn main() {
             }
             "--out" => out_path = Some(val("--out")),
             "--note" => notes.push(val("--note")),
+            "--case" => case = Some(val("--case")),
+            "--list-cases" => {
+                for c in workloads::footprint::CASES {
+                    println!("{}", c.name);
+                }
+                return;
+            }
+            "footprint-report" => report_from = Some(val("footprint-report")),
             "--list" => {
                 for p in peers::all() {
                     println!("{:16} {}", p.name, p.what);
@@ -82,12 +98,27 @@ fn main() {
                 println!("{USAGE}");
                 return;
             }
-            "seed" | "larson" | "prodcons" | "pages" | "stores" => work.push(a),
+            "seed" | "larson" | "prodcons" | "pages" | "stores" | "footprint" => work.push(a),
             "all" => {
                 work.extend(["seed", "larson", "prodcons", "pages", "stores"].map(String::from))
             }
             _ => die(&format!("unknown argument {a:?}")),
         }
+    }
+    if let Some(path) = report_from {
+        let text =
+            std::fs::read_to_string(&path).unwrap_or_else(|e| die(&format!("reading {path}: {e}")));
+        let mut out = Out::default();
+        workloads::footprint::report(&text, &mut out);
+        write_out(&out, out_path.as_deref());
+        return;
+    }
+    if work.iter().any(|w| w == "footprint") {
+        let case = case.unwrap_or_else(|| die("footprint needs --case"));
+        let peers = peers::select(peer_filter.as_deref());
+        let [peer] = peers.as_slice() else { die("footprint measures one peer: --peers NAME") };
+        workloads::footprint::run(peer, &case, &settings);
+        return;
     }
     if work.is_empty() {
         work.extend(["seed", "larson", "prodcons", "pages", "stores"].map(String::from));
@@ -142,8 +173,13 @@ fn main() {
         eprintln!("[{w} took {:.1} s{}]", t0.elapsed().as_secs_f64(), memory_note());
     }
     out.finish_summary();
-    if let Some(path) = out_path
-        && let Err(e) = std::fs::write(&path, out.text())
+    write_out(&out, out_path.as_deref());
+}
+
+/// Writes what was printed to `path`, if given.
+fn write_out(out: &Out, path: Option<&str>) {
+    if let Some(path) = path
+        && let Err(e) = std::fs::write(path, out.text())
     {
         eprintln!("error: writing {path}: {e}");
         std::process::exit(1);

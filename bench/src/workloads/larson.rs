@@ -67,7 +67,7 @@ pub fn run(peers: &[Peer], s: &Settings, out: &mut Out) {
     }
 }
 
-fn one(peer: &Peer, threads: usize, s: &Settings) -> (u64, f64) {
+pub(super) fn one(peer: &Peer, threads: usize, s: &Settings) -> (u64, f64) {
     let arrays: Mutex<Vec<Slots>> = Mutex::new(vec![Vec::new(); threads]);
     let barrier = Barrier::new(threads);
     let stop = AtomicBool::new(false);

@@ -1,5 +1,6 @@
 //! The workloads. Each one runs every selected peer in turn with the same random sequence.
 
+pub mod footprint;
 pub mod larson;
 pub mod pages;
 pub mod prodcons;

@@ -102,7 +102,7 @@ pub fn run(peers: &[Peer], s: &Settings, out: &mut Out) {
     }
 }
 
-fn one(peer: &Peer, consumers: usize, s: &Settings) -> (u64, f64) {
+pub(super) fn one(peer: &Peer, consumers: usize, s: &Settings) -> (u64, f64) {
     let rings: Vec<Ring> = (0..consumers).map(|_| Ring::new()).collect();
     let done = AtomicBool::new(false);
     let freed = AtomicU64::new(0);

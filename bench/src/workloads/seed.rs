@@ -15,9 +15,9 @@ const BATCH: usize = 100;
 const TICK: Duration = Duration::from_millis(10);
 
 #[derive(Debug)]
-struct Result {
-    worker_ops: u64,
-    secs: f64,
+pub(super) struct Result {
+    pub(super) worker_ops: u64,
+    pub(super) secs: f64,
     batches: Vec<u64>,
     lock: Option<(u64, u64)>,
 }
@@ -104,6 +104,17 @@ pub fn run(peers: &[Peer], s: &Settings, out: &mut Out) {
 }
 
 fn one(peer: &Peer, threads: usize, s: &Settings) -> Result {
+    one_mixed(peer, threads, s, false)
+}
+
+/// Workers' blocks: one in `LARGE_EVERY` a filled 64..=512 KiB block in the mixed run (the
+/// browser demo's mix), the rest 1..=8192 B.
+pub const LARGE_EVERY: u64 = 32;
+const LARGE: (usize, usize) = (64 << 10, 512 << 10);
+
+/// One run with `threads` workers (and the timed main thread); with `large`, the workers mix
+/// in large blocks. Returns the workers' ops and seconds (and the rest of the row).
+pub(super) fn one_mixed(peer: &Peer, threads: usize, s: &Settings, large: bool) -> Result {
     let go = AtomicBool::new(false);
     let lock_before = peer.lock_stats();
     // Whole `secs` per run (not split over the repetitions): the main batch's worst case is
@@ -114,7 +125,7 @@ fn one(peer: &Peer, threads: usize, s: &Settings) -> Result {
             .map(|i| {
                 let go = &go;
                 let seed = s.seed.wrapping_add(i as u64 * 7919);
-                scope.spawn(move || worker(peer, go, dur, seed))
+                scope.spawn(move || worker(peer, go, dur, seed, large))
             })
             .collect();
         go.store(true, Ordering::Release);
@@ -140,7 +151,7 @@ fn one(peer: &Peer, threads: usize, s: &Settings) -> Result {
 }
 
 /// Returns (ops, seconds from its own start to its stop).
-fn worker(peer: &Peer, go: &AtomicBool, dur: Duration, seed: u64) -> (u64, f64) {
+fn worker(peer: &Peer, go: &AtomicBool, dur: Duration, seed: u64, large: bool) -> (u64, f64) {
     while !go.load(Ordering::Acquire) {
         std::thread::yield_now();
     }
@@ -157,11 +168,17 @@ fn worker(peer: &Peer, go: &AtomicBool, dur: Duration, seed: u64) -> (u64, f64) 
                 // SAFETY: allocated below by this peer with this size.
                 unsafe { peer.dealloc(p, layout(size)) };
             }
-            let size = rng.range(1, MAX_SIZE);
+            let filled = large && rng.below(LARGE_EVERY as usize) == 0;
+            let size = if filled { rng.range(LARGE.0, LARGE.1) } else { rng.range(1, MAX_SIZE) };
             // SAFETY: size >= 1.
             let p = unsafe { peer.alloc(layout(size)) };
-            // SAFETY: p holds size bytes.
-            unsafe { touch(p, size, ops as u8) };
+            if filled {
+                // SAFETY: p holds size bytes.
+                unsafe { p.write_bytes(ops as u8, size) };
+            } else {
+                // SAFETY: p holds size bytes.
+                unsafe { touch(p, size, ops as u8) };
+            }
             slots[k] = (p, size);
             ops += 1;
         }
