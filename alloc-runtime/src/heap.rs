@@ -319,7 +319,7 @@ impl<L: RawLock, C: ConfigSource> Heap<L, C> {
         if self.take_blocks_or_reclaim(class, &mut block) == 0 {
             return ptr::null_mut();
         }
-        self.counters.uncached_requested.fetch_add(layout.size(), Relaxed);
+        self.counters.uncached_requested.fetch_add(layout.size() as i64, Relaxed);
         let [Block { ptr, zero }] = block;
         if self.config().checked {
             self.owned.hand_out(&self.pages, &self.config().classes, ptr.as_ptr());
@@ -342,7 +342,7 @@ impl<L: RawLock, C: ConfigSource> Heap<L, C> {
             return;
         }
         let Some(cache) = self.thread_cache() else {
-            self.counters.uncached_requested.fetch_sub(layout.size(), Relaxed);
+            self.counters.uncached_requested.fetch_sub(layout.size() as i64, Relaxed);
             let size = self.config().classes.block_size(class);
             // SAFETY: a freed block of ours, at least 8 bytes and 8-aligned.
             unsafe { self.remote.push_batch(block, block, size) };
@@ -415,7 +415,7 @@ impl<L: RawLock, C: ConfigSource> Heap<L, C> {
                 unsafe { c.account(bytes, freed) }
             }
             None => {
-                self.counters.uncached_requested.fetch_add(new.wrapping_sub(old), Relaxed);
+                self.counters.uncached_requested.fetch_add(new as i64 - old as i64, Relaxed);
             }
         }
     }

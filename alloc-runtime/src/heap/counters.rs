@@ -2,7 +2,7 @@
 //! cached path keeps its figures in the thread's cache), read by `stats()` without the lock.
 
 use core::sync::atomic::{
-    AtomicU8, AtomicU64, AtomicUsize,
+    AtomicI64, AtomicU8, AtomicU64, AtomicUsize,
     Ordering::{Acquire, Relaxed, Release},
 };
 
@@ -17,8 +17,10 @@ pub(super) struct Counters {
     pub(super) large_bytes: AtomicUsize,
     /// The most of `span_bytes_out + large_bytes` seen at once.
     pub(super) peak_bytes: AtomicUsize,
-    /// Requested bytes of allocations made without a cache (wrapping).
-    pub(super) uncached_requested: AtomicUsize,
+    /// Net requested bytes of allocations and frees made without a cache: signed and
+    /// 64-bit, since a block a cache accounted may be freed without one (the sum with the
+    /// caches' figures is what counts), and a wasm32 heap may hold over 2 GiB.
+    pub(super) uncached_requested: AtomicI64,
     /// Bytes `alloc_zeroed` cleared without a cache.
     pub(super) uncached_zeroed: AtomicUsize,
     pub(super) invalid_frees: AtomicU64,
@@ -34,7 +36,7 @@ impl Counters {
             span_bytes_out: AtomicUsize::new(0),
             large_bytes: AtomicUsize::new(0),
             peak_bytes: AtomicUsize::new(0),
-            uncached_requested: AtomicUsize::new(0),
+            uncached_requested: AtomicI64::new(0),
             uncached_zeroed: AtomicUsize::new(0),
             invalid_frees: AtomicU64::new(0),
             last_invalid_addr: AtomicUsize::new(0),

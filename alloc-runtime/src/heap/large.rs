@@ -37,7 +37,7 @@ impl<L: RawLock, C: ConfigSource> Heap<L, C> {
             Err(MapError::BadSize) => return ptr::null_mut(),
         };
         self.counters.note_out(&self.counters.large_bytes, n * PAGE_SIZE);
-        self.counters.uncached_requested.fetch_add(layout.size(), Relaxed);
+        self.counters.uncached_requested.fetch_add(layout.size() as i64, Relaxed);
         let memory = self.pages.memory();
         memory.pointer(memory.page_address(run.start))
     }
@@ -49,7 +49,7 @@ impl<L: RawLock, C: ConfigSource> Heap<L, C> {
         match result {
             Ok(()) => {
                 self.counters.large_bytes.fetch_sub(n * PAGE_SIZE, Relaxed);
-                self.counters.uncached_requested.fetch_sub(layout.size(), Relaxed);
+                self.counters.uncached_requested.fetch_sub(layout.size() as i64, Relaxed);
             }
             Err(error) if self.config().checked => self.counters.report_invalid(block, error),
             Err(_) => {}

@@ -48,7 +48,7 @@ impl<L: RawLock, C: ConfigSource> Heap<L, C> {
         let mut cached_bytes = 0;
         // Signed: a live thread's published figure lags, so a thread that freed blocks
         // another one allocated can make the sum dip below zero mid-flight; we clamp.
-        let mut requested = self.counters.uncached_requested.load(Relaxed) as i64;
+        let mut requested = self.counters.uncached_requested.load(Relaxed);
         let mut zeroed =
             self.counters.uncached_zeroed.load(Relaxed) + pages_zeroed_bytes(&self.pages);
         let (mut caches, mut orphaned) = (0, 0);
