@@ -38,7 +38,7 @@ pub struct HeapConfig {
 
 impl HeapConfig {
     /// The default classes, no pages reserved, the whole address space as budget, caches of
-    /// at most 32 blocks per class and 64 KiB per thread, unchecked.
+    /// at most 32 blocks per class and 1 MiB per thread, unchecked.
     pub const DEFAULT: HeapConfig =
         HeapConfig::new(DEFAULT_CLASSES, DEFAULT_MIN_PAGES, DEFAULT_MAX_PAGES);
 
