@@ -17,7 +17,7 @@ fn on_own_thread(body: impl FnOnce() + Send + 'static) {
     std::thread::spawn(body).join().unwrap();
 }
 
-/// Blocks of `heap`'s class of `size` that this thread's cache holds.
+/// Blocks of `heap`'s class of `size` that its caches hold (each test's heap has one thread).
 fn cached_blocks(heap: &Heap<Adaptive>, size: usize) -> usize {
     let mut classes = [ClassStats::default(); MAX_CLASSES];
     let n = heap.class_stats(&mut classes);
@@ -111,39 +111,61 @@ fn op() -> impl Strategy<Value = Op> {
     ]
 }
 
+/// Runs `ops` on `HEAPS[which]`, checking after every call that the thread's cache holds at
+/// most its budget of free blocks.
+fn within_budget(which: usize, ops: Vec<Op>) -> Result<(), TestCaseError> {
+    let (heap, budget) = (&HEAPS[which], BUDGETS[which] as usize);
+    let mut live: Vec<(*mut u8, usize)> = Vec::new();
+    for op in ops {
+        match op {
+            Op::Alloc(size) => {
+                // SAFETY: a nonzero size.
+                let p = unsafe { heap.alloc(layout(size)) };
+                prop_assert!(!p.is_null());
+                live.push((p, size));
+            }
+            Op::Free(i) if !live.is_empty() => {
+                let (p, size) = live.swap_remove(i % live.len());
+                // SAFETY: a live block of this heap with this layout, freed once.
+                unsafe { heap.dealloc(p, layout(size)) };
+            }
+            Op::Free(_) => {}
+        }
+        let cached = heap.stats().cached_bytes;
+        prop_assert!(cached <= budget, "{cached} B cached, budget {budget}");
+    }
+    for (p, size) in live {
+        // SAFETY: as above.
+        unsafe { heap.dealloc(p, layout(size)) };
+    }
+    prop_assert!(heap.stats().cached_bytes <= budget);
+    Ok(())
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 64, failure_persistence: None, ..ProptestConfig::default() })]
 
-    /// After every call, this thread's cache holds at most its budget of free blocks.
+    /// Each case on a thread of its own, so that it has a cache (see `on_own_thread`).
     #[test]
     fn a_cache_never_holds_more_than_its_budget(
         which in 0..BUDGETS.len(),
         ops in proptest::collection::vec(op(), 1..600),
     ) {
-        let (heap, budget) = (&HEAPS[which], BUDGETS[which] as usize);
-        let mut live: Vec<(*mut u8, usize)> = Vec::new();
-        for op in ops {
-            match op {
-                Op::Alloc(size) => {
-                    // SAFETY: a nonzero size.
-                    let p = unsafe { heap.alloc(layout(size)) };
-                    prop_assert!(!p.is_null());
-                    live.push((p, size));
-                }
-                Op::Free(i) if !live.is_empty() => {
-                    let (p, size) = live.swap_remove(i % live.len());
-                    // SAFETY: a live block of this heap with this layout, freed once.
-                    unsafe { heap.dealloc(p, layout(size)) };
-                }
-                Op::Free(_) => {}
-            }
-            let cached = heap.stats().cached_bytes;
-            prop_assert!(cached <= budget, "{cached} B cached, budget {budget}");
-        }
-        for (p, size) in live {
-            // SAFETY: as above.
-            unsafe { heap.dealloc(p, layout(size)) };
-        }
-        prop_assert!(heap.stats().cached_bytes <= budget);
+        std::thread::spawn(move || within_budget(which, ops)).join().unwrap()?;
     }
+}
+
+/// A thread has caches for its first 4 heaps; a fifth takes the central path, uncached.
+#[test]
+fn a_thread_caches_for_four_heaps_at_most() {
+    static CONFIG: HeapConfig = HeapConfig::new(DEFAULT_CLASSES, 0, 4096);
+    static FIVE: [Heap<Adaptive>; 5] = [const { Heap::new(&CONFIG) }; 5];
+    on_own_thread(|| {
+        for heap in &FIVE {
+            burst(heap, 64, 1);
+        }
+        let caches: Vec<usize> = FIVE.iter().map(|h| h.stats().caches).collect();
+        assert_eq!(caches, [1, 1, 1, 1, 0]);
+        assert_eq!(FIVE[4].stats().cached_bytes, 0);
+    });
 }
