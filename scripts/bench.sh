@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # Builds the benchmark crate (release) and runs every workload natively and/or in wasmtime,
-# writing bench/results/native.md and bench/results/wasm.md.
+# writing bench/results/native.md and bench/results/wasm.md, then the memory high-water of
+# every peer in every footprint case, one process each, into footprint-native.md and
+# footprint-wasm.md.
 #
 # Usage: scripts/bench.sh [native|wasm|all] [extra wasm-heap-bench args, e.g. --quick]
+#   FOOTPRINT_SECS     --secs of each footprint run (default 0.5)
 #   BENCH_TARGET_DIR   cargo target dir (default: target/bench, kept apart from other builds)
 #   BENCH_OUT_DIR      where the markdown goes (default: bench/results)
 #
@@ -37,6 +40,23 @@ build() {
   fi
 }
 
+# footprint NAME COMMAND... -> runs `COMMAND footprint --case C --peers P` for every case and
+# peer the build lists, one process each, and writes $out_dir/footprint-NAME.md.
+footprint() {
+  local name=$1 lines case peer
+  shift
+  lines=$(mktemp)
+  for case in $("$@" --list-cases); do
+    for peer in $("$@" --list | cut -d' ' -f1); do
+      "$@" footprint --case "$case" --peers "$peer" --secs "${FOOTPRINT_SECS:-0.5}" >> "$lines" \
+        || log "footprint $case $peer failed"
+    done
+  done
+  cp "$lines" "$out_dir/footprint-$name.lines"
+  "$@" footprint-report "$out_dir/footprint-$name.lines" --out "$out_dir/footprint-$name.md" >/dev/null
+  rm -f "$lines"
+}
+
 run_native() {
   local note bin=$CARGO_TARGET_DIR/release/wasm-heap-bench
   note=$(build "")
@@ -45,6 +65,8 @@ run_native() {
     --note "Machine: $(nproc) cores shared with other work; load average (1/5/15 min) before the run: $(load). Built $note." \
     "$@"
   printf '\nLoad average after the run: %s.\n' "$(load)" >> "$out_dir/native.md"
+  log "native footprint"
+  footprint native "$bin"
 }
 
 run_wasm() {
@@ -61,6 +83,8 @@ run_wasm() {
     --note "Engine: $(wasmtime --version). Machine: $(nproc) cores shared with other work; load average before the run: $(load). Built $note." \
     "$@"
   printf '\nLoad average after the run: %s.\n' "$(load)" >> "$out_dir/wasm.md"
+  log "wasm footprint"
+  footprint wasm "${run[@]}" --dir "$out_dir" "$wasm"
 }
 
 case "$what" in
