@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs everything the demo and the test suite need, each only when missing.
 # Idempotent: the README commands and .ci/run call it on every run.
-# Usage: scripts/install-tools.sh [all|wasi|browser|book|fuzz|miri]
+# Usage: scripts/install-tools.sh [all|wasi|browser|nightly|book|fuzz|miri]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 what=${1:-all}
@@ -101,9 +101,10 @@ miri() {
 case "$what" in
   wasi) stable_targets; wasmtime_bin ;;
   browser) stable_targets; nightly; wasm_bindgen_cli; chromium_browser ;;
+  nightly) nightly ;;
   book) mdbook_bin ;;
   fuzz) nightly; cargo_fuzz ;;
   miri) nightly; miri ;;
   all) stable_targets; wasmtime_bin; nightly; mdbook_bin; wasm_bindgen_cli; chromium_browser; cargo_fuzz; miri ;;
-  *) echo "usage: $0 [all|wasi|browser|book|fuzz|miri]" >&2; exit 2 ;;
+  *) echo "usage: $0 [all|wasi|browser|nightly|book|fuzz|miri]" >&2; exit 2 ;;
 esac

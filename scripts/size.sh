@@ -1,16 +1,24 @@
 #!/usr/bin/env bash
-# How much wasm code an allocator adds: builds bench/size-probe for wasm32-wasip1-threads with
-# a bump allocator (baseline), dlmalloc behind a spin lock, and wasm-heap (adaptive,
-# caches on); runs `wasm-opt -Oz` (binaryen, from Debian's packages); prints the code and data
-# section sizes and writes bench/results/size.md. Not a test.
+# How much wasm code an allocator adds: builds bench/size-probe (exports alloc / free /
+# realloc / alloc_zeroed and nothing else) for two targets, the browser-threads build
+# (wasm32-unknown-unknown, +atomics, std rebuilt with -Z build-std, the pinned nightly) and
+# wasm32-wasip1-threads (stable), each with a bump allocator (the baseline), dlmalloc behind a
+# spin lock, wasm-heap's default (lock = adaptive, caches on) and wasm-heap with lock = spin,
+# cache = 0; runs `wasm-opt -Oz` (binaryen, from Debian's packages); writes the code each adds
+# and its ratio to dlmalloc + spin's into bench/results/size.md. Not a test.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 command -v wasm-opt >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq binaryen >/dev/null; }
 scripts/install-tools.sh wasi >/dev/null
-target=wasm32-wasip1-threads
+scripts/install-tools.sh nightly >/dev/null
+source scripts/browser-rustflags.sh
+NIGHTLY=$(sed -n 's/^channel = "\(.*\)"$/\1/p' examples/browser-demo/rust-toolchain.toml)
 export CARGO_TARGET_DIR=$PWD/target/size-probe
+unset CARGO_ENCODED_RUSTFLAGS
 out=bench/results/size.md
 mkdir -p bench/results
+variants=(bump dlmalloc wasm-heap wasm-heap-lean)
+
 sections() { python3 - "$1" <<'PY'
 import sys
 def leb(b, i):
@@ -27,34 +35,64 @@ while i < len(b):
 print(code, data)
 PY
 }
+
+label() {
+  case $1 in
+    bump) echo "bump allocator, never frees: baseline" ;;
+    dlmalloc) echo "dlmalloc crate + spin lock (std's browser allocator)" ;;
+    wasm-heap) echo "wasm-heap default: lock = adaptive, caches on" ;;
+    wasm-heap-lean) echo "wasm-heap, lock = spin, cache = 0" ;;
+  esac
+}
+
+# build TARGET_NAME VARIANT: prints "code data" of the optimized module.
+build() {
+  local name=$1 variant=$2 target feat=() wasm
+  [ "$variant" != bump ] && feat=(--features "$variant")
+  case $name in
+    browser)
+      target=wasm32-unknown-unknown
+      RUSTFLAGS=$BROWSER_THREADS_RUSTFLAGS cargo +"$NIGHTLY" build -q --release \
+        --manifest-path bench/size-probe/Cargo.toml --target "$target" \
+        -Z build-std=panic_abort,std "${feat[@]}" ;;
+    wasi)
+      target=wasm32-wasip1-threads
+      env -u RUSTFLAGS cargo build -q --release --manifest-path bench/size-probe/Cargo.toml \
+        --target "$target" "${feat[@]}" ;;
+  esac
+  wasm="$CARGO_TARGET_DIR/$name-$variant.wasm"
+  wasm-opt -Oz --enable-threads --enable-bulk-memory --enable-mutable-globals --enable-sign-ext \
+    --enable-nontrapping-float-to-int "$CARGO_TARGET_DIR/$target/release/wasm_heap_size_probe.wasm" \
+    -o "$wasm"
+  sections "$wasm"
+}
+
 {
   echo "# Code size: what each allocator adds to a wasm module"
   echo
-  echo "\`scripts/size.sh\`: bench/size-probe built for $target (opt-level z, LTO, panic = abort),"
-  echo "then \`$(wasm-opt --version)\` -Oz. Every variant links std's panic and formatting machinery,"
-  echo "so the \"added\" column is the allocator's own code over a bump allocator that never"
-  echo "frees (wasi-libc's own malloc is in every variant alike: libc uses it internally)."
+  echo "\`scripts/size.sh\`, one run: bench/size-probe, a module exporting alloc / free / realloc /"
+  echo "alloc_zeroed and nothing else (opt-level z, LTO, codegen-units = 1, panic = abort), then"
+  echo "\`$(wasm-opt --version)\` -Oz. *browser*: wasm32-unknown-unknown with +atomics and std rebuilt"
+  echo "by \`-Z build-std\` ($NIGHTLY); *WASI*: wasm32-wasip1-threads (stable). \"added\" is code over a"
+  echo "bump allocator that never frees; on WASI wasi-libc's own malloc is in every variant alike"
+  echo "(libc uses it internally)."
   echo
   echo "<!-- ANCHOR: table -->"
-  echo "| allocator | code bytes | added code | data bytes |"
-  echo "|---|---:|---:|---:|"
+  echo "| build | allocator | code bytes | added code | × dlmalloc + spin | data bytes |"
+  echo "|---|---|---:|---:|---:|---:|"
 } > "$out"
-base=
-for variant in bump dlmalloc wasm-heap; do
-  feat=(); [ "$variant" != bump ] && feat=(--features "$variant")
-  cargo build -q --release --manifest-path bench/size-probe/Cargo.toml --target "$target" "${feat[@]}"
-  wasm-opt -Oz --enable-threads --enable-bulk-memory --enable-mutable-globals --enable-sign-ext \
-    --enable-nontrapping-float-to-int "$CARGO_TARGET_DIR/$target/release/wasm_heap_size_probe.wasm" \
-    -o "$CARGO_TARGET_DIR/$variant.wasm"
-  read -r code data < <(sections "$CARGO_TARGET_DIR/$variant.wasm")
-  [ -z "$base" ] && base=$code
-  label=$variant
-  case $variant in
-    bump) label="bump allocator, never frees: baseline" ;;
-    dlmalloc) label="dlmalloc crate + spin lock (std's browser allocator)" ;;
-    wasm-heap) label="wasm-heap, lock = adaptive, caches on" ;;
-  esac
-  echo "| $label | $code | $((code - base)) | $data |" >> "$out"
+for name in browser wasi; do
+  base= dl=
+  for variant in "${variants[@]}"; do
+    read -r code data < <(build "$name" "$variant")
+    [ -z "$base" ] && base=$code
+    added=$((code - base))
+    [ "$variant" = dlmalloc ] && dl=$added
+    ratio=—
+    [ -n "$dl" ] && [ "$variant" != bump ] && ratio=$(awk -v a="$added" -v d="$dl" 'BEGIN { printf "%.2f", a / d }')
+    shown=$name; [ "$name" = wasi ] && shown=WASI
+    echo "| $shown | $(label "$variant") | $code | $added | $ratio | $data |" >> "$out"
+  done
 done
 echo "<!-- ANCHOR_END: table -->" >> "$out"
 cat "$out"

@@ -11,9 +11,8 @@ set -euo pipefail
 cd "$(dirname "$0")"
 which=${1:-both}
 
-export RUSTFLAGS="-C target-feature=+atomics,+bulk-memory,+mutable-globals \
--C link-arg=--shared-memory -C link-arg=--import-memory -C link-arg=--max-memory=1073741824 \
--C link-arg=--export=__wasm_init_tls -C link-arg=--export=__tls_size \
+source ../../scripts/browser-rustflags.sh
+export RUSTFLAGS="$BROWSER_THREADS_RUSTFLAGS -C link-arg=--export=__wasm_init_tls -C link-arg=--export=__tls_size \
 -C link-arg=--export=__tls_align -C link-arg=--export=__tls_base"
 unset CARGO_ENCODED_RUSTFLAGS
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$PWD/target}

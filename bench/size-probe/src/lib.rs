@@ -1,14 +1,19 @@
-//! Exports `probe_alloc` / `probe_free` through one global allocator, chosen by feature:
-//! none (a trivial bump allocator that never frees: the baseline), `wasm-heap` (lock =
-//! adaptive, caches on) or `dlmalloc` (the dlmalloc crate behind a bare spin lock, as std does
-//! in the browser).
-//! Every variant also links std's panic and formatting machinery (`probe_panic`), which most
-//! applications already carry, so the size differences are the allocators' own code.
+//! Exports alloc / free / realloc / alloc_zeroed through one global allocator, and nothing
+//! else, so that the size differences are the allocators' own code. The allocator is chosen by
+//! feature: none (a trivial bump allocator that never frees: the baseline), `wasm-heap` (the
+//! default configuration: lock = adaptive, caches on), `wasm-heap-lean` (lock = spin,
+//! cache = 0) or `dlmalloc` (the dlmalloc crate behind a bare spin lock, as std does in the
+//! browser).
 
 use std::alloc::{GlobalAlloc, Layout};
 
-#[cfg(feature = "wasm-heap")]
+#[cfg(all(feature = "wasm-heap", not(feature = "wasm-heap-lean")))]
 #[wasm_heap::wasm_heap(lock = adaptive)]
+#[global_allocator]
+static HEAP: Heap;
+
+#[cfg(feature = "wasm-heap-lean")]
+#[wasm_heap::wasm_heap(lock = spin, cache = 0)]
 #[global_allocator]
 static HEAP: Heap;
 
@@ -36,21 +41,23 @@ mod spin_dlmalloc {
             while self.locked.swap(true, Ordering::Acquire) {
                 std::hint::spin_loop();
             }
-            // SAFETY: the lock is held.
+            // SAFETY: the swap above took the lock, so no other `&mut` to the heap exists until
+            // the store below releases it.
             let r = f(unsafe { &mut *self.heap.get() });
             self.locked.store(false, Ordering::Release);
             r
         }
     }
 
-    // SAFETY: dlmalloc's contract, serialized by the lock.
+    // SAFETY: `GlobalAlloc`'s requirements on the caller are `Dlmalloc::malloc`'s and `free`'s,
+    // and the lock keeps every call to the one `Dlmalloc` exclusive.
     unsafe impl GlobalAlloc for SpinDlmalloc {
         unsafe fn alloc(&self, l: Layout) -> *mut u8 {
-            // SAFETY: forwarded contract.
+            // SAFETY: the caller's layout is valid with a nonzero size, as `malloc` needs.
             self.with(|h| unsafe { h.malloc(l.size(), l.align()) })
         }
         unsafe fn dealloc(&self, p: *mut u8, l: Layout) {
-            // SAFETY: forwarded contract.
+            // SAFETY: the caller frees a live block of this heap with its own layout.
             self.with(|h| unsafe { h.free(p, l.size(), l.align()) })
         }
     }
@@ -83,31 +90,46 @@ unsafe impl GlobalAlloc for Bump {
 #[global_allocator]
 static HEAP: Bump = Bump(std::sync::atomic::AtomicUsize::new(0));
 
+// The exports below are the module's whole interface, called only by a host that measures
+// nothing but their size; their `# Safety` sections are `GlobalAlloc`'s own requirements.
+
 /// Allocates through the chosen allocator.
 ///
 /// # Safety
-/// `align` is a power of two and `size` fits a `Layout` with it.
+/// `align` is a power of two, and `size` is nonzero and, rounded up to `align`, at most
+/// `isize::MAX`.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn probe_alloc(size: usize, align: usize) -> *mut u8 {
-    // SAFETY: per the contract.
+    // SAFETY: the caller promises exactly `Layout`'s invariants and `alloc`'s nonzero size.
     unsafe { HEAP.alloc(Layout::from_size_align_unchecked(size, align)) }
+}
+
+/// Allocates zeroed memory through the chosen allocator.
+///
+/// # Safety
+/// As for [`probe_alloc`].
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn probe_alloc_zeroed(size: usize, align: usize) -> *mut u8 {
+    // SAFETY: as in `probe_alloc`: the caller promises the layout's invariants and a nonzero size.
+    unsafe { HEAP.alloc_zeroed(Layout::from_size_align_unchecked(size, align)) }
 }
 
 /// Frees through the chosen allocator.
 ///
 /// # Safety
-/// `p` came from `probe_alloc(size, align)`.
+/// `p` came from `probe_alloc(size, align)` (or a realloc to `size`) and is not yet freed.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn probe_free(p: *mut u8, size: usize, align: usize) {
-    // SAFETY: per the contract.
+    // SAFETY: `p` is live and was allocated with this very layout, which was valid then.
     unsafe { HEAP.dealloc(p, Layout::from_size_align_unchecked(size, align)) }
 }
 
-/// Links std's panic and formatting machinery into every variant.
+/// Reallocates through the chosen allocator.
+///
+/// # Safety
+/// As for [`probe_free`]; `new_size` is nonzero and, rounded up to `align`, at most `isize::MAX`.
 #[unsafe(no_mangle)]
-pub extern "C" fn probe_panic(x: u32) -> u32 {
-    if x == 0 {
-        panic!("probe {x}");
-    }
-    x + 1
+pub unsafe extern "C" fn probe_realloc(p: *mut u8, size: usize, align: usize, new_size: usize) -> *mut u8 {
+    // SAFETY: `p` is live with this layout and `new_size` meets `realloc`'s requirements.
+    unsafe { HEAP.realloc(p, Layout::from_size_align_unchecked(size, align), new_size) }
 }
