@@ -11,10 +11,8 @@ cd "$(dirname "$0")/.."
 command -v wasm-opt >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq binaryen >/dev/null; }
 scripts/install-tools.sh wasi >/dev/null
 scripts/install-tools.sh nightly >/dev/null
-source scripts/browser-rustflags.sh
-NIGHTLY=$(sed -n 's/^channel = "\(.*\)"$/\1/p' examples/browser-demo/rust-toolchain.toml)
+source scripts/size-probe.sh
 export CARGO_TARGET_DIR=$PWD/target/size-probe
-unset CARGO_ENCODED_RUSTFLAGS
 out=bench/results/size.md
 mkdir -p bench/results
 variants=(bump dlmalloc wasm-heap wasm-heap-lean)
@@ -47,23 +45,10 @@ label() {
 
 # build TARGET_NAME VARIANT: prints "code data" of the optimized module.
 build() {
-  local name=$1 variant=$2 target feat=() wasm
-  [ "$variant" != bump ] && feat=(--features "$variant")
-  case $name in
-    browser)
-      target=wasm32-unknown-unknown
-      RUSTFLAGS=$BROWSER_THREADS_RUSTFLAGS cargo +"$NIGHTLY" build -q --release \
-        --manifest-path bench/size-probe/Cargo.toml --target "$target" \
-        -Z build-std=panic_abort,std "${feat[@]}" ;;
-    wasi)
-      target=wasm32-wasip1-threads
-      env -u RUSTFLAGS cargo build -q --release --manifest-path bench/size-probe/Cargo.toml \
-        --target "$target" "${feat[@]}" ;;
-  esac
-  wasm="$CARGO_TARGET_DIR/$name-$variant.wasm"
+  local built wasm="$CARGO_TARGET_DIR/$1-$2.wasm"
+  built=$(size_probe_build "$1" "$2")
   wasm-opt -Oz --enable-threads --enable-bulk-memory --enable-mutable-globals --enable-sign-ext \
-    --enable-nontrapping-float-to-int "$CARGO_TARGET_DIR/$target/release/wasm_heap_size_probe.wasm" \
-    -o "$wasm"
+    --enable-nontrapping-float-to-int "$built" -o "$wasm"
   sections "$wasm"
 }
 
@@ -73,9 +58,8 @@ build() {
   echo "\`scripts/size.sh\`, one run: bench/size-probe, a module exporting alloc / free / realloc /"
   echo "alloc_zeroed and nothing else (opt-level z, LTO, codegen-units = 1, panic = abort), then"
   echo "\`$(wasm-opt --version)\` -Oz. *browser*: wasm32-unknown-unknown with +atomics and std rebuilt"
-  echo "by \`-Z build-std\` ($NIGHTLY); *WASI*: wasm32-wasip1-threads (stable). \"added\" is code over a"
-  echo "bump allocator that never frees; on WASI wasi-libc's own malloc is in every variant alike"
-  echo "(libc uses it internally)."
+  echo "by \`-Z build-std\` ($SIZE_PROBE_NIGHTLY); *WASI*: wasm32-wasip1-threads (stable). \"added\" is code over a"
+  echo "bump allocator that never frees."
   echo
   echo "<!-- ANCHOR: table -->"
   echo "| build | allocator | code bytes | added code | × dlmalloc + spin | data bytes |"

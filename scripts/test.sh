@@ -15,6 +15,8 @@
 #      and the lock API
 #  11. fuzz: each cargo-fuzz target (heap, page manager, attribute) for FUZZ_SECONDS (20) from
 #      its committed corpus, failing on any crash (fuzz/README.md)
+#  12. panic-free: wasm-heap, default and lean, built into a small module for WASI and for the
+#      browser links no panic machinery (scripts/panic-free.sh)
 # Installs what is missing first (scripts/install-tools.sh). Stop early with ONLY=<stage>.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -103,6 +105,11 @@ if stage fuzz; then
         -max_total_time="$fuzz_seconds" -timeout=30
     done
   )
+fi
+
+if stage panic-free; then
+  say "no panic machinery in wasm-heap's wasm code"
+  scripts/panic-free.sh
 fi
 
 say "all stages passed"

@@ -293,28 +293,30 @@ impl ClassTable {
         if self.count < MAX_CLASSES { self.count } else { MAX_CLASSES }
     }
 
-    /// Bytes in each block of `class`.
+    /// Bytes in each block of `class`; 0 for anything not a class of the table. (Never a
+    /// panic: the heap calls this on its allocation path, and one bounds check would link
+    /// std's whole panic machinery, about 5 KB of wasm.)
     #[inline]
     pub const fn block_size(&self, class: usize) -> usize {
-        self.block_size[class] as usize
+        if class < MAX_CLASSES { self.block_size[class] as usize } else { 0 }
     }
 
-    /// Pages in each span of `class`.
+    /// Pages in each span of `class`; 0 for anything not a class of the table.
     #[inline]
     pub const fn span_pages(&self, class: usize) -> usize {
-        self.span_pages[class] as usize
+        if class < MAX_CLASSES { self.span_pages[class] as usize } else { 0 }
     }
 
-    /// Blocks carved from each span of `class`.
+    /// Blocks carved from each span of `class`; 0 for anything not a class of the table.
     #[inline]
     pub const fn blocks_per_span(&self, class: usize) -> usize {
-        self.blocks_per_span[class] as usize
+        if class < MAX_CLASSES { self.blocks_per_span[class] as usize } else { 0 }
     }
 
     /// The largest class's block size.
     #[inline]
     pub const fn max_block_size(&self) -> usize {
-        self.block_size[self.count - 1] as usize
+        self.block_size(self.count.wrapping_sub(1))
     }
 
     /// The pages one thread needs to get one block of every class, in any order, with caches

@@ -50,7 +50,9 @@ const _: () = assert!(INDEX_SHIFT >= 19 + 16 && INDEX_SHIFT + DIVISOR_SHIFT < 63
 
 /// The shape word of a live span.
 fn shape(start_page: usize, class: usize, block_size: usize) -> u64 {
-    let divisor = (1u64 << INDEX_SHIFT).div_ceil(block_size as u64);
+    // Block sizes are at least 8 (the class table's rule); `max(1)` only spares a panic path,
+    // which would link std's panic machinery into every module.
+    let divisor = (1u64 << INDEX_SHIFT).div_ceil((block_size as u64).max(1));
     LIVE | divisor << DIVISOR_SHIFT | (start_page as u64) << 8 | class as u64
 }
 

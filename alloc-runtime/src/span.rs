@@ -333,7 +333,10 @@ impl<'m> Spans<'m> {
         let with_spare = n.checked_add(align_pages - 1).ok_or(MapError::BadSize)?;
         let run = self.pages.map(with_spare, zeroed)?;
         let addr = self.pages.address(run.start);
-        let aligned = addr.next_multiple_of(align_pages * PAGE_SIZE);
+        // A power of two, so a mask rounds up: `next_multiple_of` would link a panic path
+        // for a zero divisor. The run holds the spare pages, so `aligned` cannot overflow.
+        let align_mask = align_pages.wrapping_mul(PAGE_SIZE).wrapping_sub(1);
+        let aligned = (addr + align_mask) & !align_mask;
         let start = run.start + (aligned - addr) / PAGE_SIZE;
         // The spare pages before and after (possibly none), never tagged.
         self.pages.unmap(run.start, start - run.start);

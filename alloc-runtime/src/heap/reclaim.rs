@@ -21,6 +21,11 @@ impl<L: RawLock, C: ConfigSource> Heap<L, C> {
     #[cold]
     #[inline(never)]
     pub(super) fn reclaim(&self) {
+        // Without caches (a heap's configuration never changes) there is nothing to empty,
+        // and a constant configuration drops this code.
+        if self.config().cache_blocks == 0 {
+            return;
+        }
         let request = self.reclaim_requests.fetch_add(1, Relaxed).wrapping_add(1);
         if let Some(own) = cache::current(self.key()) {
             // SAFETY: the current thread's cache is attached to it.

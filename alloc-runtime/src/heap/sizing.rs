@@ -33,7 +33,8 @@ impl<L: RawLock, C: ConfigSource> Heap<L, C> {
             }
             // SAFETY: as above.
             let room = budget.saturating_sub(unsafe { cache.capacity_bytes() });
-            let grant = (room / size).min((wanted - cap) as usize) as u32;
+            // `checked_div`: a block size is never 0, but a `/` would link a panic path.
+            let grant = room.checked_div(size).unwrap_or(0).min((wanted - cap) as usize) as u32;
             // SAFETY: as above.
             unsafe { cache.set_capacity(class, cap + grant, size) };
         }

@@ -43,7 +43,9 @@ pub fn thread_locals_ready() -> bool {
             static __heap_base: u8;
         }
         let heap_base = (&raw const __heap_base) as usize;
-        PROBE.with(|probe| core::ptr::from_ref(probe) as usize >= heap_base)
+        // `try_with`, not `with`: `with` links std's panic code (for an access after the
+        // thread's TLS was destroyed, which a `const` `u8` never is); no access, no cache.
+        PROBE.try_with(|probe| core::ptr::from_ref(probe) as usize >= heap_base).unwrap_or(false)
     }
     #[cfg(not(all(wasm_threads, not(target_os = "wasi"))))]
     true
