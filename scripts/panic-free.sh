@@ -2,8 +2,8 @@
 # Checks that wasm-heap links no panic machinery: builds bench/size-probe with wasm-heap
 # (default and lean, for WASI and for the browser) and fails if any function of core's or
 # std's panicking modules is in the module. One bounds check or `/` by a runtime value on an
-# allocator path links std's panic handler, formatting and stderr writer: about 5 KB of wasm in
-# the browser build, 24 KB on WASI (bench/results/size.md). Run by scripts/test.sh.
+# allocator path links std's panic handler, formatting and stderr writer: 5 to 6 KB of wasm in
+# the browser build, about 21 KB on WASI (bench/results/size.md). Run by scripts/test.sh.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/size-probe.sh

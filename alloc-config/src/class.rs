@@ -381,6 +381,17 @@ mod tests {
     use crate::MAX_CACHE_BLOCKS;
 
     #[test]
+    fn lookups_outside_the_table_read_zero_and_never_panic() {
+        let t = ClassTable::build(&[16, 64]).unwrap();
+        assert_eq!((t.block_size(1), t.max_block_size()), (64, 64));
+        for class in [2, MAX_CLASSES - 1, MAX_CLASSES, usize::MAX] {
+            assert_eq!(t.block_size(class), 0, "class {class}");
+            assert_eq!(t.span_pages(class), 0, "class {class}");
+            assert_eq!(t.blocks_per_span(class), 0, "class {class}");
+        }
+    }
+
+    #[test]
     fn lookup_finds_the_smallest_holding_class_for_every_size() {
         let t = ClassTable::build(DEFAULT_CLASSES).unwrap();
         for size in 0..=(MAX_CLASS_SIZE as usize + 10) {
