@@ -210,6 +210,19 @@ mod wh {
             _ => return,
         };
         eprintln!("  [{name}] {s:?}");
+        let mut classes = [wasm_heap::ClassStats::default(); wasm_heap::size_class::MAX_CLASSES];
+        let n = match name {
+            "wh-spin" => SPIN.class_stats(&mut classes),
+            "wh-park" => PARK.class_stats(&mut classes),
+            "wh-adaptive" => ADAPTIVE.class_stats(&mut classes),
+            "wh-adaptive-nc" => ADAPTIVE_NOCACHE.class_stats(&mut classes),
+            "wh-spin-nc" => SPIN_NOCACHE.class_stats(&mut classes),
+            "wh-park-nc" => PARK_NOCACHE.class_stats(&mut classes),
+            _ => CHECKED.class_stats(&mut classes),
+        };
+        for c in &classes[..n] {
+            eprintln!("    {c:?}");
+        }
     }
     stats_fn!(park_stats, PARK);
     stats_fn!(adaptive_stats, ADAPTIVE);

@@ -72,6 +72,7 @@ pub fn run(peer: &Peer, case: &str, s: &Settings) {
     let before = high_water();
     (c.run)(peer, s);
     let grown = high_water().saturating_sub(before);
+    peer.debug_stats(c.name);
     println!("footprint {} {} {grown}", c.name, peer.name);
 }
 
