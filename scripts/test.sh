@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite, as README.md gives it and .ci/run calls it:
 #   1. native: every crate's tests (runtime models and stress, trybuild UI tests, fixtures)
-#   2. clippy with warnings denied (unsafe blocks need SAFETY comments)
+#   2. clippy with warnings denied (unsafe blocks need SAFETY comments), the browser-only `web`
+#      feature included
 #   3. loom model checks of the locks, the remote-free list and the parking lot
 #   4. the runtime's tests compiled to wasm32-wasip1-threads, run in wasmtime 46
 #   5. the WASI threads example in wasmtime
@@ -35,6 +36,8 @@ fi
 if stage clippy; then
   say "clippy"
   cargo clippy --workspace --all-targets --release -- -D warnings
+  # The browser-only `web` feature's code (wasm-bindgen), which no host build compiles.
+  cargo clippy -p wasm-heap --release --target wasm32-unknown-unknown --features web -- -D warnings
 fi
 
 if stage loom; then

@@ -1,9 +1,12 @@
 //! Who the current thread is, and whether it may block.
 //!
 //! A browser's main thread must never execute `memory.atomic.wait32` (it traps), and a wasm
-//! module cannot see which thread it runs on. So the rule is explicit: on
-//! `wasm32-unknown-unknown` a thread may block only after it calls [`declare_may_block`]
-//! (do it first thing in every web worker); everywhere else threads may block by default.
+//! module alone cannot see which thread it runs on. With the `web` feature the heap asks the
+//! thread's JS global scope, once, the first time the thread meets a contended lock: dedicated
+//! and shared workers may block, a `Window`, an audio worklet and anything else must not.
+//! Without it the rule is explicit: on `wasm32-unknown-unknown` a thread may block only after
+//! it calls [`declare_may_block`] (first thing in every web worker). Everywhere else threads
+//! may block by default. A declaration always wins over detection.
 
 #[cfg(feature = "std")]
 use core::cell::Cell;
@@ -93,8 +96,9 @@ pub fn declare_must_not_block() {
 }
 
 fn set_blocking(state: u8) {
+    // `try_with`: after the thread's TLS is gone there is nothing to keep (and no panic).
     #[cfg(feature = "std")]
-    BLOCKING.with(|b| b.set(state));
+    let _ = BLOCKING.try_with(|b| b.set(state));
     #[cfg(not(feature = "std"))]
     let _ = state;
 }
@@ -116,13 +120,27 @@ pub fn may_block() -> bool {
         match BLOCKING.try_with(Cell::get).unwrap_or(UNDECLARED) {
             MAY_BLOCK => true,
             MUST_NOT_BLOCK => false,
-            _ => THREADS_MAY_BLOCK_BY_DEFAULT,
+            _ => undeclared_may_block(),
         }
     }
     #[cfg(not(feature = "std"))]
     {
         let _ = (MAY_BLOCK, MUST_NOT_BLOCK, UNDECLARED);
         THREADS_MAY_BLOCK_BY_DEFAULT
+    }
+}
+
+/// A thread that declared nothing: what the platform detects (the `web` feature reads the JS
+/// global scope), kept as if declared so that it is asked once; else the target's default.
+#[cfg(feature = "std")]
+#[cold]
+fn undeclared_may_block() -> bool {
+    match crate::platform::detect_may_block() {
+        Some(may) => {
+            set_blocking(if may { MAY_BLOCK } else { MUST_NOT_BLOCK });
+            may
+        }
+        None => THREADS_MAY_BLOCK_BY_DEFAULT,
     }
 }
 

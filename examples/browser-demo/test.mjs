@@ -2,7 +2,8 @@
 //
 // 1. lock = adaptive, 16 workers for a few seconds: the page is cross-origin isolated, every
 //    main-thread batch completes, the main thread never throws (no "Atomics.wait cannot be
-//    called in this context"), workers really parked (lock_waits > 0), every worker allocated
+//    called in this context"), workers really parked (lock_waits > 0) though none declared
+//    it may block (the runtime's `web` feature tells workers from the main thread), every worker allocated
 //    and every content check passed, the page stays responsive to typing, and once the
 //    workers are stopped and their stacks freed the heap holds what it held at load.
 // 2. lock = park (the negative control): the same page must see the main thread trap. That
@@ -74,7 +75,7 @@ async function adaptive(browser) {
   const mainTraps = [...s.mainErrors, ...events.pageErrors, ...events.consoleErrors.filter((e) => WAIT_TRAP.test(e))];
   check('no error on the main thread (no Atomics.wait RuntimeError)', mainTraps.length === 0 && !events.crashed,
     mainTraps.slice(0, 3).join('; '));
-  check('workers really parked (lock_waits > 0)', running.heap.lockWaits > 0,
+  check('workers really parked (lock_waits > 0), with no declaration', running.heap.lockWaits > 0,
     `lock_waits ${running.heap.lockWaits}, contended ${running.heap.lockContended}`);
   check('every worker allocated (count > 0)', s.workers.length === WORKERS && s.workers.every((w) => w.allocs > 0),
     `min ${Math.min(...s.workers.map((w) => w.allocs))} blocks`);

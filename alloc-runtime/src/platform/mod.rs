@@ -2,8 +2,8 @@
 //! thread sleeps on an address, and whether a thread may sleep at all.
 //!
 //! The rest of the crate never names a target; it uses [`Memory`], [`wait`], [`wake_one`],
-//! [`CAN_WAIT`], [`THREADS_MAY_BLOCK_BY_DEFAULT`], `thread_locals_ready` and
-//! `call_at_thread_exit`.
+//! [`CAN_WAIT`], [`THREADS_MAY_BLOCK_BY_DEFAULT`], `detect_may_block`, `thread_locals_ready`
+//! and `call_at_thread_exit`.
 
 #[cfg(target_family = "wasm")]
 mod wasm;
@@ -30,6 +30,24 @@ pub use self::loom::{CAN_WAIT, forbid_wait, wait, wake_one, yield_now};
 // is nightly-only (stable WASI threads); built for tests and loom too, which check it.
 #[cfg(any(loom, test, stable_wasi_parking))]
 pub mod parking;
+
+// `web`: whether a browser thread may block, read from its JS global scope; without it a
+// thread's default is the target's (`THREADS_MAY_BLOCK_BY_DEFAULT`).
+#[cfg(all(feature = "web", target_arch = "wasm32", target_os = "unknown"))]
+mod web;
+#[cfg(all(feature = "web", target_arch = "wasm32", target_os = "unknown"))]
+pub use web::detect_may_block;
+#[cfg(all(feature = "web", not(all(target_arch = "wasm32", target_os = "unknown"))))]
+compile_error!(
+    "the `web` feature of wasm-heap is for the browser build (wasm32-unknown-unknown with \
+     wasm-bindgen); on WASI and native hosts threads may block already: leave it off there"
+);
+/// Nothing to detect on this target: a thread that declared nothing gets the default.
+#[cfg(not(all(feature = "web", target_arch = "wasm32", target_os = "unknown")))]
+#[inline]
+pub fn detect_may_block() -> Option<bool> {
+    None
+}
 
 // The thread-exit hook, for the per-thread caches (which need `std`'s thread-locals).
 #[cfg(all(feature = "std", not(loom)))]

@@ -145,8 +145,8 @@ pub fn reset() {
 /// synchronously; the worker is busy until then.
 #[wasm_bindgen]
 pub fn worker_run(index: u32, seed: u32, large_every: u32) -> f64 {
-    // First thing: this thread is a worker, so the allocator's lock may park it.
-    wasm_heap::thread::declare_may_block();
+    // No `declare_may_block()`: with the `web` feature the heap sees from this thread's JS
+    // global scope (a dedicated worker) that its lock may park it.
     let slot = &SLOTS[index as usize % MAX_WORKERS];
     slot.running.store(true, Ordering::SeqCst);
     let mut rng = Rng::new(u64::from(seed) << 32 | u64::from(index) + 1);

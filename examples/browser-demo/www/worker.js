@@ -13,7 +13,8 @@ self.onmessage = async (event) => {
     // stack and thread-locals.
     const wasm = await demo.default({ module_or_path: module, memory });
     self.postMessage({ type: 'started', index });
-    // Runs until the stop flag is set. `worker_run` declares this thread may block first.
+    // Runs until the stop flag is set. With the `web` feature the heap sees this is a worker,
+    // so its lock may park this thread: no declaration needed.
     const allocs = demo.worker_run(index, seed, largeEvery);
     // This thread's stack and thread-local block were allocated from the heap. They are freed
     // by the page, after it terminates this worker: `__wbindgen_thread_destroy()` called here
