@@ -38,6 +38,12 @@ if stage clippy; then
   cargo clippy --workspace --all-targets --release -- -D warnings
   # The browser-only `web` feature's code (wasm-bindgen), which no host build compiles.
   cargo clippy -p wasm-heap --release --target wasm32-unknown-unknown --features web -- -D warnings
+  # ... and a clear compile error on any other target.
+  if web_error=$(cargo check -q -p wasm-heap --release --features web 2>&1); then
+    echo "FAIL: the web feature built for the host"; exit 1
+  fi
+  grep -q "the \`web\` feature of wasm-heap is for the browser build" <<<"$web_error" \
+    || { echo "FAIL: the web feature's host error is not the expected one:"; echo "$web_error"; exit 1; }
 fi
 
 if stage loom; then
