@@ -76,6 +76,13 @@ pub use span::FreeError;
 #[cfg(not(loom))]
 pub use stats::{ClassStats, Stats};
 pub use wasm_heap_config::{GUARD_BYTES, LockKind, PAGE_SIZE};
+/// The browser build's JS side (the `web` feature): [`web::stats`] and [`web::heap_map`] hand
+/// a page the heap's figures and map as plain JS values. (With `web`, threads also find out by
+/// themselves whether they may block; see [`thread`].)
+#[cfg(all(feature = "web", not(loom)))]
+pub mod web {
+    pub use crate::platform::web_api::*;
+}
 #[cfg(feature = "macros")]
 pub use wasm_heap_macros::wasm_heap;
 

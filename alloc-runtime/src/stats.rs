@@ -73,3 +73,59 @@ pub struct ClassStats {
     /// Blocks held in per-thread caches.
     pub cached_blocks: usize,
 }
+
+impl Stats {
+    /// Every figure with its field's name, in declaration order: for reporting them without
+    /// naming each (the `web` feature turns them into a JS object).
+    ///
+    /// ```
+    /// let stats = wasm_heap::Stats { lock_waits: 3, ..Default::default() };
+    /// assert!(stats.fields().contains(&("lock_waits", 3)));
+    /// ```
+    pub fn fields(&self) -> [(&'static str, u64); 15] {
+        // `usize` is at most 64 bits on every target wasm-heap builds for.
+        let n = |v: usize| v as u64;
+        [
+            ("bytes_requested", n(self.bytes_requested)),
+            ("bytes_in_use", n(self.bytes_in_use)),
+            ("peak_bytes_in_use", n(self.peak_bytes_in_use)),
+            ("pages_in_use", n(self.pages_in_use)),
+            ("pages_free_zeroed", n(self.pages_free_zeroed)),
+            ("pages_free_dirty", n(self.pages_free_dirty)),
+            ("pages_external", n(self.pages_external)),
+            ("cached_bytes", n(self.cached_bytes)),
+            ("pending_bytes", n(self.pending_bytes)),
+            ("caches", n(self.caches)),
+            ("orphaned_caches", n(self.orphaned_caches)),
+            ("lock_waits", self.lock_waits),
+            ("lock_contended", self.lock_contended),
+            ("invalid_frees", self.invalid_frees),
+            ("bytes_zeroed", n(self.bytes_zeroed)),
+        ]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    extern crate std;
+    use std::{format, string::String, vec::Vec};
+
+    use super::Stats;
+
+    /// `fields` names every field, in order, each with its own value: the Debug output
+    /// (which the compiler writes from the struct) must read back the same list.
+    #[test]
+    fn fields_name_every_field_with_its_value() {
+        let mut stats = Stats::default();
+        let mut i = 1;
+        macro_rules! set { ($($f:ident),*) => { $( stats.$f = i as _; i += 1; )* }; }
+        set!(bytes_requested, bytes_in_use, peak_bytes_in_use, pages_in_use, pages_free_zeroed,
+             pages_free_dirty, pages_external, cached_bytes, pending_bytes, caches, orphaned_caches,
+             lock_waits, lock_contended, invalid_frees, bytes_zeroed);
+        let _ = i;
+        let debug = format!("{stats:?}");
+        let listed: Vec<String> =
+            stats.fields().iter().map(|(name, value)| format!("{name}: {value}")).collect();
+        assert_eq!(debug, format!("Stats {{ {} }}", listed.join(", ")));
+    }
+}

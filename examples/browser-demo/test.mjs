@@ -86,6 +86,15 @@ async function adaptive(browser) {
   check('all workers finished after stop', finished, s.workers.map((w) => w.phase).join(','));
   check('no leak: bytes in use back to the value at load once workers are freed', s.heap.bytesInUse === s.bytesAtLoad,
     `${s.heap.bytesInUse} bytes now, ${s.bytesAtLoad} at load, peak ${s.heap.peakBytesInUse}`);
+  // wasm_heap::web: every Stats field arrives as a number, and the heap map's page counts
+  // match the figures (read together, workers stopped).
+  const numbers = Object.values(s.heap).every((v) => typeof v === 'number');
+  check('web::stats: every field a number, camelCase', numbers && ['bytesRequested', 'cachedBytes', 'bytesZeroed'].every((k) => k in s.heap),
+    Object.keys(s.heap).join(','));
+  const m = s.mapCounts;
+  check('web::heap_map agrees with web::stats', (m[1] || 0) === s.heap.pagesInUse && (m[2] || 0) === s.heap.pagesFreeZeroed &&
+    (m[3] || 0) === s.heap.pagesFreeDirty && (m[0] || 0) === s.heap.pagesExternal,
+    `map ${JSON.stringify(m)}; stats in use ${s.heap.pagesInUse}, zeroed ${s.heap.pagesFreeZeroed}, dirty ${s.heap.pagesFreeDirty}, external ${s.heap.pagesExternal}`);
   await page.close();
   return s;
 }

@@ -36,7 +36,10 @@ pub mod parking;
 #[cfg(all(feature = "web", target_arch = "wasm32", target_os = "unknown"))]
 mod web;
 #[cfg(all(feature = "web", target_arch = "wasm32", target_os = "unknown"))]
-pub use web::detect_may_block;
+pub use web::{api as web_api, detect_may_block};
+// On the wrong target, the error below and nothing else: an empty API to re-export.
+#[cfg(all(feature = "web", not(all(target_arch = "wasm32", target_os = "unknown"))))]
+pub mod web_api {}
 #[cfg(all(feature = "web", not(all(target_arch = "wasm32", target_os = "unknown"))))]
 compile_error!(
     "the `web` feature of wasm-heap is for the browser build (wasm32-unknown-unknown with \

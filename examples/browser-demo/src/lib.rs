@@ -281,8 +281,4 @@ pub fn max_workers() -> u32 {
     MAX_WORKERS as u32
 }
 
-pub use heap::{
-    heap_map_len, heap_map_ptr, heap_map_update, stat_bytes_in_use, stat_lock_contended,
-    stat_lock_waits, stat_pages_external, stat_pages_free_dirty, stat_pages_free_zeroed,
-    stat_pages_in_use, stat_peak_bytes_in_use,
-};
+pub use heap::{heap_map, heap_stats};

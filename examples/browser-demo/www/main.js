@@ -68,7 +68,7 @@ async function load() {
   state.lock = demo.lock_name();
   $('lock').textContent = state.lock;
   $('coi').textContent = String(state.crossOriginIsolated);
-  state.bytesAtLoad = demo.stat_bytes_in_use();
+  state.bytesAtLoad = demo.heap_stats().bytesInUse;
   state.ready = true;
 }
 
@@ -179,16 +179,10 @@ function snapshot() {
     latency: latencyFigures(),
     mainCheckFailures: demo.main_check_failures(),
     bytesAtLoad: state.bytesAtLoad,
-    heap: {
-      lockWaits: demo.stat_lock_waits(),
-      lockContended: demo.stat_lock_contended(),
-      bytesInUse: demo.stat_bytes_in_use(),
-      peakBytesInUse: demo.stat_peak_bytes_in_use(),
-      pagesInUse: demo.stat_pages_in_use(),
-      pagesFreeZeroed: demo.stat_pages_free_zeroed(),
-      pagesFreeDirty: demo.stat_pages_free_dirty(),
-      pagesExternal: demo.stat_pages_external(),
-    },
+    // Every `Stats` field, camelCase (wasm_heap::web::stats).
+    heap: demo.heap_stats(),
+    // Pages by state in the heap map (wasm_heap::web::heap_map), for the test to cross-check.
+    mapCounts: [...demo.heap_map()].reduce((c, st) => { c[st] = (c[st] || 0) + 1; return c; }, {}),
   };
 }
 
@@ -196,8 +190,8 @@ function snapshot() {
 const COLOURS = ['#8e8e8e', '#e4572e', '#4caf50', '#ffc914', '#1b1b1b'];
 
 function drawMap() {
-  const n = demo.heap_map_update();
-  const bytes = new Uint8Array(exports.memory.buffer, demo.heap_map_ptr(), n);
+  const bytes = demo.heap_map();
+  const n = bytes.length;
   const canvas = $('map');
   const ctx = canvas.getContext('2d');
   // Square-ish cells, as big as fit: 128 columns, rows as needed.
