@@ -8,7 +8,8 @@
 #   5. the WASI threads example in wasmtime
 #   6. a quick soak (scripts/soak.sh --quick: 2*10^5 checked calls per run, both heap
 #      configurations, natively and in wasmtime; the full 10^8 soak is not run here)
-#   7. the browser test in headless Chromium (adaptive must pass, park must trap)
+#   7. the browser test in headless Chromium (adaptive must pass, park must trap), and the
+#      browser template's (examples/browser-template: built as a user builds it, then run)
 #   8. the book: mdbook build, includes and internal links checked
 #   9. packaging: `cargo package` of the three published crates, verified, and their docs
 #      with rustdoc warnings denied
@@ -68,6 +69,8 @@ fi
 if stage browser; then
   say "browser test (headless Chromium)"
   scripts/browser-demo.sh test
+  say "browser template test (headless Chromium)"
+  scripts/browser-template.sh test
 fi
 
 if stage book; then

@@ -12,8 +12,7 @@ cd "$(dirname "$0")"
 which=${1:-both}
 
 source ../../scripts/browser-rustflags.sh
-export RUSTFLAGS="$BROWSER_THREADS_RUSTFLAGS -C link-arg=--export=__wasm_init_tls -C link-arg=--export=__tls_size \
--C link-arg=--export=__tls_align -C link-arg=--export=__tls_base"
+export RUSTFLAGS=$BROWSER_BINDGEN_RUSTFLAGS
 unset CARGO_ENCODED_RUSTFLAGS
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$PWD/target}
 profile=${PROFILE:-release}
