@@ -58,10 +58,10 @@ export async function launch() {
   };
 }
 
-/** Main-thread latency figures as one line. */
-export function latencyLine(l) {
+/** Main-thread latency figures as one line (`what` names the timed unit). */
+export function latencyLine(l, what = 'batch of 100 alloc+free (1..8192 B)') {
   const f = (v) => (Number.isFinite(v) ? `${v.toFixed(3)} ms` : 'n/a');
-  return `main-thread batch of 100 alloc+free: latest ${f(l.latest)}, p50 ${f(l.p50)}, p99 ${f(l.p99)}, max ${f(l.max)} (${l.count} batches)`;
+  return `main-thread ${what}: latest ${f(l.latest)}, p50 ${f(l.p50)}, p99 ${f(l.p99)}, max ${f(l.max)} (${l.count} samples)`;
 }
 
 /** A terminal table of a page snapshot. */
@@ -71,6 +71,7 @@ export function formatSnapshot(s) {
   lines.push(`t=${t}s lock=${s.lock} crossOriginIsolated=${s.crossOriginIsolated} batches ${s.batchesDone}/${s.batchesStarted}` +
     ` main errors ${s.mainErrors.length}`);
   lines.push(`  ${latencyLine(s.latency)}`);
+  if (s.largeLatency.count) lines.push(`  ${latencyLine(s.largeLatency, 'large block (64..512 KiB, filled and checked)')}`);
   const h = s.heap;
   lines.push(`  heap: ${(h.bytesInUse / 1048576).toFixed(1)} MiB in use (peak ${(h.peakBytesInUse / 1048576).toFixed(1)} MiB),` +
     ` pages in use ${h.pagesInUse}, free-zeroed ${h.pagesFreeZeroed}, free-dirty ${h.pagesFreeDirty}, external ${h.pagesExternal};` +
