@@ -9,7 +9,8 @@
 #   6. a quick soak (scripts/soak.sh --quick: 2*10^5 checked calls per run, both heap
 #      configurations, natively and in wasmtime; the full 10^8 soak is not run here)
 #   7. the browser test in headless Chromium (adaptive must pass, park must trap), and the
-#      browser template's (examples/browser-template: built as a user builds it, then run)
+#      browser template's (examples/browser-template: built as a user builds it, then run),
+#      and rayon through wasm-bindgen-rayon on wasm-heap and on std's allocator
 #   8. the book: mdbook build, includes and internal links checked
 #   9. packaging: `cargo package` of the three published crates, verified, and their docs
 #      with rustdoc warnings denied
@@ -71,6 +72,8 @@ if stage browser; then
   scripts/browser-demo.sh test
   say "browser template test (headless Chromium)"
   scripts/browser-template.sh test
+  say "rayon in the browser (headless Chromium)"
+  scripts/browser-rayon.sh test
 fi
 
 if stage book; then

@@ -1,7 +1,7 @@
 // Serves this folder on http://127.0.0.1:8000/ with the two headers that make a page
 // cross-origin isolated, which a shared wasm memory (SharedArrayBuffer) requires.
 // Usage: node serve.mjs [port]        (no dependencies; 0 picks a free port)
-// Also imported: startServer(port) -> Promise<{ url, close() }>.
+// Also imported: startServer(port, root) -> Promise<{ url, close() }> (root: this folder).
 import { createServer } from 'node:http';
 import { readFile } from 'node:fs/promises';
 import { extname, join, normalize, sep } from 'node:path';
@@ -14,11 +14,11 @@ const HEADERS = {
 };
 const TYPES = { '.html': 'text/html', '.js': 'text/javascript', '.wasm': 'application/wasm' };
 
-export function startServer(port = 8000) {
+export function startServer(port = 8000, root = ROOT) {
   const server = createServer(async (req, res) => {
     const path = new URL(req.url, 'http://x').pathname;
-    const file = normalize(join(ROOT, path.endsWith('/') ? `${path}index.html` : path));
-    if (!file.startsWith(ROOT) || file.split(sep).includes('..')) return res.writeHead(403).end();
+    const file = normalize(join(root, path.endsWith('/') ? `${path}index.html` : path));
+    if (!file.startsWith(root) || file.split(sep).includes('..')) return res.writeHead(403).end();
     try {
       const body = await readFile(file);
       res.writeHead(200, { ...HEADERS, 'Content-Type': TYPES[extname(file)] || 'application/octet-stream' });
