@@ -4,9 +4,11 @@
 //! `#[global_allocator]` stays std's), so one run measures every peer in turn under the same
 //! conditions and prints ratios against the best. See `bench/README.md`.
 
+mod block;
 mod peers;
 mod report;
 mod rng;
+mod seed_ops;
 mod workloads;
 
 use report::Out;

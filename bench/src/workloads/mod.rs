@@ -7,7 +7,6 @@ pub mod prodcons;
 pub mod seed;
 pub mod stores;
 
-use core::alloc::Layout;
 use std::time::Duration;
 
 /// Settings shared by the workloads (from the command line).
@@ -28,33 +27,7 @@ impl Settings {
     }
 }
 
-/// Alignment used for every block (what most Rust allocations ask for).
-pub const ALIGN: usize = 8;
-
-#[inline]
-pub fn layout(size: usize) -> Layout {
-    // Sizes come from the workloads' own ranges: nonzero and far below isize::MAX.
-    match Layout::from_size_align(size, ALIGN) {
-        Ok(l) => l,
-        Err(_) => unreachable!("bad size {size}"),
-    }
-}
-
-/// Writes one byte per 4 KiB and the last byte, so every page a block spans is really touched.
-///
-/// # Safety
-/// `p` points to `size > 0` writable bytes.
-#[inline]
-pub unsafe fn touch(p: *mut u8, size: usize, v: u8) {
-    let mut off = 0;
-    while off < size {
-        // SAFETY: off < size, inside the block.
-        unsafe { p.add(off).write_volatile(v) };
-        off += 4096;
-    }
-    // SAFETY: size - 1 is the block's last byte.
-    unsafe { p.add(size - 1).write_volatile(v) };
-}
+pub use crate::block::{layout, touch};
 
 /// Repetitions per (peer, configuration). Peers take turns (peer 1, 2, 3, …, 1, 2, 3, …) so a
 /// burst of load from elsewhere on the machine hits all of them, not one.

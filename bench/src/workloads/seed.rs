@@ -2,16 +2,14 @@
 //! a batch of 100 allocations followed by their 100 frees. Shows what a lock does to an
 //! unlucky thread (the browser main thread) when threads outnumber cores.
 
-use super::{REPS, Settings, interleaved, layout, touch};
+use super::{REPS, Settings, interleaved};
 use crate::peers::Peer;
 use crate::report::{Out, Table, dur_ns, percentile, rate, slowdown_rate, slowdown_time};
 use crate::rng::Rng;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-const SLOTS: usize = 32;
-const MAX_SIZE: usize = 8192;
-const BATCH: usize = 100;
+use crate::seed_ops::{Churn, SLOTS, main_batch};
 const TICK: Duration = Duration::from_millis(10);
 
 #[derive(Debug)]
@@ -107,11 +105,6 @@ fn one(peer: &Peer, threads: usize, s: &Settings) -> Result {
     one_mixed(peer, threads, s, false)
 }
 
-/// Workers' blocks: one in `LARGE_EVERY` a filled 64..=512 KiB block in the mixed run (the
-/// browser demo's mix), the rest 1..=8192 B.
-pub const LARGE_EVERY: u64 = 32;
-const LARGE: (usize, usize) = (64 << 10, 512 << 10);
-
 /// One run with `threads` workers (and the timed main thread); with `large`, the workers mix
 /// in large blocks. Returns the workers' ops and seconds (and the rest of the row).
 pub(super) fn one_mixed(peer: &Peer, threads: usize, s: &Settings, large: bool) -> Result {
@@ -157,66 +150,24 @@ fn worker(peer: &Peer, go: &AtomicBool, dur: Duration, seed: u64, large: bool) -
     }
     let start = Instant::now();
     let deadline = start + dur;
-    let mut rng = Rng::new(seed);
-    let mut slots = [(core::ptr::null_mut::<u8>(), 0usize); SLOTS];
-    let mut ops = 0u64;
-    'run: loop {
-        for _ in 0..64 {
-            let k = rng.below(SLOTS);
-            let (p, size) = slots[k];
-            if !p.is_null() {
-                // SAFETY: allocated below by this peer with this size.
-                unsafe { peer.dealloc(p, layout(size)) };
-            }
-            let filled = large && rng.below(LARGE_EVERY as usize) == 0;
-            let size = if filled { rng.range(LARGE.0, LARGE.1) } else { rng.range(1, MAX_SIZE) };
-            // SAFETY: size >= 1.
-            let p = unsafe { peer.alloc(layout(size)) };
-            if filled {
-                // SAFETY: p holds size bytes.
-                unsafe { p.write_bytes(ops as u8, size) };
-            } else {
-                // SAFETY: p holds size bytes.
-                unsafe { touch(p, size, ops as u8) };
-            }
-            slots[k] = (p, size);
-            ops += 1;
-        }
-        // Workers stop on their own clock: the main thread may be stuck behind the lock.
-        if Instant::now() >= deadline {
-            break 'run;
-        }
+    let mut churn = Churn::new(seed);
+    // Workers stop on their own clock: the main thread may be stuck behind the lock.
+    while Instant::now() < deadline {
+        churn.step(peer, large);
     }
     let secs = start.elapsed().as_secs_f64();
-    for (p, size) in slots {
-        if !p.is_null() {
-            // SAFETY: live block of this peer.
-            unsafe { peer.dealloc(p, layout(size)) };
-        }
-    }
+    churn.finish(peer);
     peer.thread_exit();
-    (ops, secs)
+    (churn.ops, secs)
 }
 
 fn main_batches(peer: &Peer, deadline: Instant, seed: u64) -> Vec<u64> {
     let mut rng = Rng::new(seed);
     let mut lat = Vec::with_capacity(512);
-    let mut blocks = [(core::ptr::null_mut::<u8>(), 0usize); BATCH];
     let mut next = Instant::now();
     while Instant::now() < deadline {
         let t0 = Instant::now();
-        for b in blocks.iter_mut() {
-            let size = rng.range(1, MAX_SIZE);
-            // SAFETY: size >= 1.
-            let p = unsafe { peer.alloc(layout(size)) };
-            // SAFETY: p holds size bytes.
-            unsafe { touch(p, size, 1) };
-            *b = (p, size);
-        }
-        for &(p, size) in blocks.iter() {
-            // SAFETY: allocated just above.
-            unsafe { peer.dealloc(p, layout(size)) };
-        }
+        main_batch(peer, &mut rng);
         lat.push(t0.elapsed().as_nanos() as u64);
         next += TICK;
         let now = Instant::now();
