@@ -4,10 +4,13 @@
 # every peer in every footprint case, one process each, into footprint-native.md and
 # footprint-wasm.md.
 #
-# Usage: scripts/bench.sh [native|wasm|all] [extra wasm-heap-bench args, e.g. --quick]
+# Usage: scripts/bench.sh [native|wasm|browser|all] [extra args, e.g. --quick]
+#   browser: the seed benchmark in headless Chromium (bench/browser) into browser.md and the
+#            book's images/browser-seed.svg
 #   FOOTPRINT_SECS     --secs of each footprint run (default 0.5)
 #   BENCH_TARGET_DIR   cargo target dir (default: target/bench, kept apart from other builds)
 #   BENCH_OUT_DIR      where the markdown goes (default: bench/results)
+#   BENCH_SVG          where the browser chart goes (default: book/src/images/browser-seed.svg)
 #
 # Benchmarks are not tests: nothing here fails on a slow number. A full `all` run takes about
 # 5 minutes on a 2-core machine. If wasm-heap itself does not build, the other peers are still
@@ -17,7 +20,7 @@ cd "$(dirname "$0")/.."
 
 what=${1:-all}
 shift || true
-case "$what" in native|wasm|all) ;; *) echo "usage: $0 [native|wasm|all] [bench args]" >&2; exit 2 ;; esac
+case "$what" in native|wasm|browser|all) ;; *) echo "usage: $0 [native|wasm|browser|all] [bench args]" >&2; exit 2 ;; esac
 
 export CARGO_TARGET_DIR=${BENCH_TARGET_DIR:-$PWD/target/bench}
 out_dir=${BENCH_OUT_DIR:-bench/results}
@@ -87,9 +90,24 @@ run_wasm() {
   footprint wasm "${run[@]}" --dir "$out_dir" "$wasm"
 }
 
+# The seed benchmark in headless Chromium (bench/browser): every browser peer at 2, 4 and 16
+# workers; args go to examples/browser-demo/bench-seed.mjs (--secs, --rounds, --workers).
+run_browser() {
+  scripts/install-tools.sh browser >&2
+  cmp -s bench/browser/rust-toolchain.toml examples/browser-demo/rust-toolchain.toml \
+    || { log "bench/browser/rust-toolchain.toml differs from the demo's"; exit 1; }
+  CARGO_TARGET_DIR=$PWD/bench/browser/target bench/browser/build.sh >&2
+  log "browser run in $(/usr/bin/chromium --version 2>/dev/null || echo Chromium), load average $(load)"
+  local out_abs svg_abs
+  out_abs=$(realpath "$out_dir")/browser.md
+  svg_abs=$(realpath "${BENCH_SVG:-book/src/images/browser-seed.svg}")
+  (cd examples/browser-demo && node bench-seed.mjs --out "$out_abs" --svg "$svg_abs" "$@")
+}
+
 case "$what" in
   native) run_native "$@" ;;
   wasm) run_wasm "$@" ;;
-  all) run_native "$@"; run_wasm "$@" ;;
+  browser) run_browser "$@" ;;
+  all) run_native "$@"; run_wasm "$@"; run_browser ;;
 esac
 log "results in $out_dir/"

@@ -74,6 +74,9 @@ if stage browser; then
   scripts/browser-template.sh test
   say "rayon in the browser (headless Chromium)"
   scripts/browser-rayon.sh test
+  say "browser benchmark smoke run (bench/browser builds and runs; figures not checked)"
+  BENCH_OUT_DIR=target/bench-smoke BENCH_SVG=target/bench-smoke/browser-seed.svg \
+    scripts/bench.sh browser --secs 0.3 --rounds 1 --workers 2
 fi
 
 if stage book; then
