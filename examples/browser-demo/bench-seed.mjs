@@ -22,6 +22,9 @@ const OUT = arg('out', null);
 const SVG = arg('svg', null);
 const WWW = fileURLToPath(new URL('../../bench/browser/www/', import.meta.url));
 const PEERS = ['wh-adaptive', 'dlmalloc-spin', 'talc-spin', 'lol_alloc'];
+// The control: wh-adaptive's workers, and a main thread whose batch touches the same bytes
+// with no allocator: the latency the main thread pays for sharing the cores, whatever the heap.
+const CONTROL = 'control';
 
 const percentile = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))];
 const ms = (v) => (v >= 1 ? `${v.toFixed(2)} ms` : `${(v * 1000).toFixed(0)} µs`);
@@ -36,9 +39,10 @@ let errors = 0;
 try {
   for (const workers of WORKERS) {
     for (let round = 0; round < ROUNDS; round++) {
-      for (const peer of PEERS) {
+      for (const peer of [...PEERS, CONTROL]) {
         const page = await context.newPage();
-        await page.goto(`${server.url}?peer=${peer}&workers=${workers}&secs=${SECS}`);
+        const query = peer === CONTROL ? 'peer=wh-adaptive&main=none' : `peer=${peer}`;
+        await page.goto(`${server.url}?${query}&workers=${workers}&secs=${SECS}`);
         await page.waitForFunction(() => window.benchRun && window.benchRun.done, null, { timeout: 120000 + SECS * 60000 });
         const r = await page.evaluate(() => window.benchRun);
         await page.close();
@@ -47,7 +51,7 @@ try {
           console.log(`  ${peer} ${workers} workers: error ${r.error}`);
           continue;
         }
-        whats[peer] = r.what;
+        if (peer !== CONTROL) whats[peer] = r.what;
         const key = `${workers} ${peer}`;
         const acc = results[key] || (results[key] = { ops: 0, secs: 0, latencies: [] });
         acc.ops += r.ops;
@@ -68,13 +72,14 @@ const lines = [
   '',
   `\`scripts/bench.sh browser\`, one run on this machine (${cpus().length} cores): bench/browser's page, the same operations as the wasmtime \`seed\` (bench/src/seed_ops.rs): `
     + `W web workers each keep 32 live blocks of 1..=8192 B and replace a random one per op; the main thread times a batch of 100 alloc + free (blocks touched) every 10 ms. `
-    + `${SECS} s per page, ${ROUNDS} pages per peer and worker count, peers taking turns. × best: against the best peer of the table (1.00 = best).`,
+    + `${SECS} s per page, ${ROUNDS} pages per peer and worker count, peers taking turns. × best: against the best peer of the table (1.00 = best). `
+    + 'The control row runs wh-adaptive\'s workers while the main batch touches the same bytes in a buffer of its own with no allocator: what the main thread pays for sharing the cores, whatever the heap.',
   '',
   'Peers:',
   ...PEERS.map((p) => `- \`${p}\`: ${whats[p] || '?'}`),
   '',
 ];
-const summary = ['<!-- ANCHOR: summary -->', '| workers | wh-adaptive ops/s | best other peer | × | wh-adaptive main p99 | best other p99 | × |', '|---:|---:|---:|---:|---:|---:|---:|'];
+const summary = ['<!-- ANCHOR: summary -->', '| workers | wh-adaptive ops/s | best other peer | × | wh-adaptive main p99 | best other p99 | × | control p99 (no allocator) |', '|---:|---:|---:|---:|---:|---:|---:|---:|'];
 for (const workers of WORKERS) {
   const rows = PEERS.filter((p) => results[`${workers} ${p}`]).map((p) => {
     const r = results[`${workers} ${p}`];
@@ -88,13 +93,20 @@ for (const workers of WORKERS) {
   for (const r of rows) {
     lines.push(`| ${r.peer} | ${rate(r.rate)} | ${(bestRate / r.rate).toFixed(2)} | ${r.batches} | ${ms(r.p50)} | ${ms(r.p99)} | ${(r.p99 / bestP99).toFixed(2)} |`);
   }
+  const c = results[`${workers} ${CONTROL}`];
+  let controlP99 = NaN;
+  if (c) {
+    const sorted = [...c.latencies].sort((a, b) => a - b);
+    controlP99 = percentile(sorted, 99);
+    lines.push(`| control: wh-adaptive's workers, the main batch without any allocator | – | – | ${sorted.length} | ${ms(percentile(sorted, 50))} | ${ms(controlP99)} | – |`);
+  }
   lines.push('');
   const wh = rows.find((r) => r.peer === 'wh-adaptive');
   const others = rows.filter((r) => r.peer !== 'wh-adaptive');
   if (wh && others.length) {
     const fast = others.reduce((a, b) => (b.rate > a.rate ? b : a));
     const calm = others.reduce((a, b) => (b.p99 < a.p99 ? b : a));
-    summary.push(`| ${workers} | ${rate(wh.rate)} | ${fast.peer}: ${rate(fast.rate)} | ${(wh.rate / fast.rate).toFixed(1)}× more | ${ms(wh.p99)} | ${calm.peer}: ${ms(calm.p99)} | ${(calm.p99 / wh.p99).toFixed(1)}× lower |`);
+    summary.push(`| ${workers} | ${rate(wh.rate)} | ${fast.peer}: ${rate(fast.rate)} | ${(wh.rate / fast.rate).toFixed(1)}× more | ${ms(wh.p99)} | ${calm.peer}: ${ms(calm.p99)} | ${(calm.p99 / wh.p99).toFixed(1)}× lower | ${Number.isFinite(controlP99) ? ms(controlP99) : '–'} |`);
   }
 }
 summary.push('<!-- ANCHOR_END: summary -->');

@@ -75,3 +75,18 @@ pub fn main_batch(name: &str, seed: u32) {
     let mut rng = rng::Rng::new(u64::from(seed));
     seed_ops::main_batch(peer(name), &mut rng);
 }
+
+/// The control: the main batch's sizes and touches on one buffer of the main thread's own,
+/// with no allocator at all. Its latency is what the page's main thread pays for sharing the
+/// cores with the workers, whatever the allocator.
+#[wasm_bindgen]
+pub fn main_batch_without_allocator(seed: u32) {
+    static mut BUFFER: [u8; seed_ops::MAX_SIZE] = [0; seed_ops::MAX_SIZE];
+    let mut rng = rng::Rng::new(u64::from(seed));
+    for _ in 0..seed_ops::BATCH {
+        let size = rng.range(1, seed_ops::MAX_SIZE);
+        // SAFETY: only the page's main thread calls this, one call at a time (JS is single-
+        // threaded there), so nothing else reaches BUFFER; `size` is at most its length.
+        unsafe { block::touch((&raw mut BUFFER).cast::<u8>(), size, 1) };
+    }
+}

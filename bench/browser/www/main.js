@@ -1,6 +1,7 @@
 // One run of the seed benchmark for one peer: `workers` web workers churn the peer's blocks
 // for `secs` seconds while this (main) thread times a batch of 100 alloc + free every 10 ms.
-// Query: peer=NAME, workers=N (default 16), secs=S (default 2). `window.benchRun` holds the
+// Query: peer=NAME, workers=N (default 16), secs=S (default 2), main=none (the control: the
+// main thread's batch touches the same bytes with no allocator). `window.benchRun` holds the
 // outcome (examples/browser-demo/bench-seed.mjs reads it).
 import init, * as bench from './pkg/wasm_heap_browser_bench.js';
 
@@ -8,6 +9,7 @@ const params = new URLSearchParams(location.search);
 const peer = params.get('peer') || 'wh-adaptive';
 const workers = Number(params.get('workers') || 16);
 const secs = Number(params.get('secs') || 2);
+const control = params.get('main') === 'none';
 const out = document.getElementById('out');
 window.benchRun = { done: false, error: null, peer, workers };
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -44,7 +46,8 @@ async function run() {
   let next = t0;
   while (performance.now() - t0 < secs * 1000) {
     const b0 = performance.now();
-    bench.main_batch(peer, seed++);
+    if (control) bench.main_batch_without_allocator(seed++);
+    else bench.main_batch(peer, seed++);
     latencies.push(performance.now() - b0);
     next += 10;
     await sleep(Math.max(0, next - performance.now()));
