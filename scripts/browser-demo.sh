@@ -19,7 +19,8 @@ case "$mode" in
 esac
 
 scripts/install-tools.sh browser
-examples/browser-demo/build.sh both
+source scripts/browser-rustflags.sh
+CARGO_TARGET_DIR=$BROWSER_TARGET_DIR examples/browser-demo/build.sh both
 
 cd examples/browser-demo
 case "$mode" in

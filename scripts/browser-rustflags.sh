@@ -7,6 +7,9 @@
 #                              scripts/browser-template.sh checks that they agree.
 # shellcheck shell=bash
 # shellcheck disable=SC2034 # used by the scripts that source this file
+# One cargo target dir for the repo's browser builds (demo, template, rayon, benchmark): with
+# the same flags and profile they share one std rebuilt with atomics instead of one each.
+BROWSER_TARGET_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/target/browser"
 BROWSER_THREADS_RUSTFLAGS="-C target-feature=+atomics,+bulk-memory,+mutable-globals \
 -C link-arg=--shared-memory -C link-arg=--import-memory -C link-arg=--max-memory=1073741824"
 BROWSER_BINDGEN_RUSTFLAGS="$BROWSER_THREADS_RUSTFLAGS -C link-arg=--export=__wasm_init_tls \

@@ -23,7 +23,7 @@ if flags != sys.argv[1].split():
              f'scripts/browser-rustflags.sh:\n  {" ".join(flags)}\n  {sys.argv[1]}')
 PY
 
-examples/browser-template/build.sh
+CARGO_TARGET_DIR=$BROWSER_TARGET_DIR examples/browser-template/build.sh
 case "$mode" in
   serve) cd examples/browser-template && exec node serve.mjs ;;
   test) cd examples/browser-demo && exec node template-test.mjs ;;
