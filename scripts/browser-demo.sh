@@ -19,8 +19,7 @@ case "$mode" in
 esac
 
 scripts/install-tools.sh browser
-source scripts/browser-rustflags.sh
-CARGO_TARGET_DIR=$BROWSER_TARGET_DIR examples/browser-demo/build.sh both
+examples/browser-demo/build.sh both
 
 cd examples/browser-demo
 case "$mode" in

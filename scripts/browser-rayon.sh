@@ -9,10 +9,7 @@ mode=${1:-test}
 case "$mode" in test | bench) ;; *) echo "usage: $0 [test|bench]" >&2; exit 2 ;; esac
 
 scripts/install-tools.sh browser
-cmp -s examples/browser-rayon/rust-toolchain.toml examples/browser-demo/rust-toolchain.toml \
-  || { echo "FAIL: examples/browser-rayon/rust-toolchain.toml differs from the demo's"; exit 1; }
-source scripts/browser-rustflags.sh
-CARGO_TARGET_DIR=$BROWSER_TARGET_DIR examples/browser-rayon/build.sh
+examples/browser-rayon/build.sh
 cd examples/browser-demo
 case "$mode" in
   test) exec node rayon-test.mjs --n 200000 --rounds 1 ;;

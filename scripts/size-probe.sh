@@ -5,9 +5,7 @@
 # function names). *browser*: wasm32-unknown-unknown with +atomics and std rebuilt by
 # `-Z build-std` (the pinned nightly); *wasi*: wasm32-wasip1-threads (stable).
 # shellcheck shell=bash
-source "$(dirname "${BASH_SOURCE[0]}")/browser-rustflags.sh"
-SIZE_PROBE_NIGHTLY=$(sed -n 's/^channel = "\(.*\)"$/\1/p' \
-  "$(dirname "${BASH_SOURCE[0]}")/../examples/browser-demo/rust-toolchain.toml")
+source "$(dirname "${BASH_SOURCE[0]}")/browser-build.sh"
 SIZE_PROBE_MANIFEST="$(dirname "${BASH_SOURCE[0]}")/../bench/size-probe/Cargo.toml"
 
 size_probe_build() {
@@ -18,7 +16,7 @@ size_probe_build() {
     browser)
       target=wasm32-unknown-unknown
       env -u CARGO_ENCODED_RUSTFLAGS RUSTFLAGS="$BROWSER_THREADS_RUSTFLAGS" \
-        cargo +"$SIZE_PROBE_NIGHTLY" build -q --release --manifest-path "$SIZE_PROBE_MANIFEST" \
+        cargo +"$BROWSER_NIGHTLY" build -q --release --manifest-path "$SIZE_PROBE_MANIFEST" \
         --target "$target" -Z build-std=panic_abort,std "${feat[@]}" >&2 ;;
     wasi)
       target=wasm32-wasip1-threads
