@@ -3,18 +3,12 @@
 // Usage: node bench-seed.mjs [--secs 2] [--rounds 2] [--workers 2,4,16] [--out FILE] [--svg FILE]
 // (--svg: worker throughput per peer and worker count as a bar chart, log scale).
 // Not a test: it fails only if a page reports an error.
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { cpus, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { writeFile } from 'node:fs/promises';
+import { cpus } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
-import { CHROMIUM, CHROMIUM_ARGS } from './browser.mjs';
+import { arg, launchChromium } from './browser.mjs';
 import { startServer } from '../browser-template/serve.mjs';
 
-const arg = (name, fallback) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? process.argv[i + 1] : fallback;
-};
 const SECS = Number(arg('secs', 2));
 const ROUNDS = Number(arg('rounds', 2));
 const WORKERS = arg('workers', '2,4,16').split(',').map(Number);
@@ -31,8 +25,7 @@ const ms = (v) => (v >= 1 ? `${v.toFixed(2)} ms` : `${(v * 1000).toFixed(0)} µs
 const rate = (v) => (v >= 1e6 ? `${(v / 1e6).toFixed(2)} M` : `${(v / 1e3).toFixed(1)} k`);
 
 const server = await startServer(0, WWW);
-const profile = await mkdtemp(join(tmpdir(), 'wasm-heap-bench-'));
-const context = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
+const { context, close } = await launchChromium();
 const results = {}; // `${workers} ${peer}` -> { ops, secs, latencies }
 const whats = {};
 let errors = 0;
@@ -62,9 +55,8 @@ try {
     }
   }
 } finally {
-  await context.close().catch(() => {});
+  await close();
   await server.close();
-  await rm(profile, { recursive: true, force: true });
 }
 
 const lines = [

@@ -19,16 +19,53 @@ export const CHROMIUM_ARGS = [
 
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-/** Starts the server and a browser; returns { url, open(query), close() }. */
-export async function launch() {
-  const server = await startServer({ port: 0 });
+/** The value after `--name` on the command line, or `fallback`. */
+export function arg(name, fallback) {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 && process.argv[i + 1] !== undefined ? process.argv[i + 1] : fallback;
+}
+
+/** A test's checks: `check(name, ok, detail)` prints one line; `finish()` prints
+ *  "N passed, N failed" and exits nonzero on any failure. */
+export function checks() {
+  let passed = 0;
+  let failed = 0;
+  return {
+    check(name, ok, detail = '') {
+      if (ok) passed++;
+      else failed++;
+      console.log(`${ok ? 'ok  ' : 'FAIL'} ${name}${detail ? ` — ${detail}` : ''}`);
+    },
+    get failed() { return failed; },
+    finish() {
+      console.log(`${passed} passed, ${failed} failed`);
+      process.exit(failed === 0 ? 0 : 1);
+    },
+  };
+}
+
+/** Chromium through playwright-core with a fresh profile; returns { context, close() }. */
+export async function launchChromium(options = {}) {
   const profile = await mkdtemp(join(tmpdir(), 'wasm-heap-chromium-'));
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM,
     headless: true,
     args: CHROMIUM_ARGS,
-    viewport: { width: 1400, height: 900 },
+    ...options,
   });
+  return {
+    context,
+    async close() {
+      await context.close().catch(() => {});
+      await rm(profile, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Starts the server and a browser; returns { url, open(query), close() }. */
+export async function launch() {
+  const server = await startServer({ port: 0 });
+  const { context, close } = await launchChromium({ viewport: { width: 1400, height: 900 } });
   return {
     url: server.url,
     /** Opens the page with a query string; returns { page, events }. */
@@ -51,9 +88,8 @@ export async function launch() {
       return { page, events };
     },
     async close() {
-      await context.close().catch(() => {});
+      await close();
       await server.close();
-      await rm(profile, { recursive: true, force: true });
     },
   };
 }

@@ -3,12 +3,7 @@
 //
 // Usage: node headless.mjs [--seconds 10] [--workers 16] [--lock adaptive|park] [--large 32]
 //                          [--screenshot file.png]
-import { formatSnapshot, latencyLine, launch, sleep } from './browser.mjs';
-
-function arg(name, fallback) {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 && process.argv[i + 1] !== undefined ? process.argv[i + 1] : fallback;
-}
+import { arg, formatSnapshot, latencyLine, launch, sleep } from './browser.mjs';
 
 const seconds = Number(arg('seconds', 10));
 const workers = Number(arg('workers', 16));

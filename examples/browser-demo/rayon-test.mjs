@@ -4,36 +4,24 @@
 // Checks: no error, every run's checksum nonzero and equal across runs and allocators.
 // Prints the times and their ratio; with --out FILE also writes them as a markdown table.
 // Usage: node rayon-test.mjs [--n 200000] [--threads 4] [--rounds 2] [--out FILE]
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { writeFile } from 'node:fs/promises';
+import { cpus } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
-import { CHROMIUM, CHROMIUM_ARGS } from './browser.mjs';
+import { arg, checks, launchChromium } from './browser.mjs';
 import { startServer } from '../browser-template/serve.mjs';
 
-const arg = (name, fallback) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? process.argv[i + 1] : fallback;
-};
 const N = Number(arg('n', 200000));
 const THREADS = Number(arg('threads', 4));
 const ROUNDS = Number(arg('rounds', 2));
 const OUT = arg('out', null);
 const WWW = fileURLToPath(new URL('../browser-rayon/www/', import.meta.url));
 
-let passed = 0;
-let failed = 0;
-function check(name, ok, detail = '') {
-  console.log(`${ok ? 'ok  ' : 'FAIL'} ${name}${detail ? ` — ${detail}` : ''}`);
-  if (ok) passed++;
-  else failed++;
-}
+const checked = checks();
+const { check } = checked;
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 const server = await startServer(0, WWW);
-const profile = await mkdtemp(join(tmpdir(), 'wasm-heap-rayon-'));
-const context = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
+const { context, close } = await launchChromium();
 const runs = { 'wasm-heap': [], std: [] };
 try {
   for (let round = 0; round < ROUNDS; round++) {
@@ -51,9 +39,8 @@ try {
     }
   }
 } finally {
-  await context.close().catch(() => {});
+  await close();
   await server.close();
-  await rm(profile, { recursive: true, force: true });
 }
 
 const all = [...runs['wasm-heap'], ...runs.std];
@@ -62,7 +49,7 @@ check('each build reports its allocator', runs['wasm-heap'].every((r) => r.alloc
 const sums = all.flatMap((r) => r.checksums || []);
 check('every checksum nonzero and equal (sorted right, same result on both allocators)', sums.length === all.length * 3
   && sums.every((c) => c !== 0 && c === sums[0]), `${new Set(sums).size} distinct of ${sums.length}`);
-if (failed === 0) {
+if (checked.failed === 0) {
   // The first run of each page warms the pool up; the rest are timed.
   const timed = (alloc) => runs[alloc].flatMap((r) => r.ms.slice(1));
   const wh = median(timed('wasm-heap'));
@@ -73,7 +60,7 @@ if (failed === 0) {
     await writeFile(OUT, [
       '# rayon in the browser: wasm-heap against std\'s allocator',
       '',
-      `\`scripts/browser-rayon.sh bench\`, one run in headless Chromium on this machine (${(await import('node:os')).cpus().length} cores): `
+      `\`scripts/browser-rayon.sh bench\`, one run in headless Chromium on this machine (${cpus().length} cores): `
         + `examples/browser-rayon's job (${N} strings made, sorted and counted with rayon through wasm-bindgen-rayon, `
         + `${THREADS} pool threads), the two builds taking turns, ${ROUNDS} pages each, 3 runs per page, the first run of each page not timed.`,
       '',
@@ -88,5 +75,4 @@ if (failed === 0) {
     console.log(`wrote ${OUT}`);
   }
 }
-console.log(`${passed} passed, ${failed} failed`);
-process.exit(failed ? 1 : 0);
+checked.finish();

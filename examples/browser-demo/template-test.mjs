@@ -6,22 +6,13 @@
 // Prints one line per check and "N passed, N failed"; exits nonzero on any failure.
 import { createServer } from 'node:http';
 import { readFile } from 'node:fs/promises';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
-import { CHROMIUM, CHROMIUM_ARGS } from './browser.mjs';
+import { checks, launchChromium } from './browser.mjs';
 import { startServer } from '../browser-template/serve.mjs';
 
 const TEMPLATE = fileURLToPath(new URL('../browser-template/', import.meta.url));
-let passed = 0;
-let failed = 0;
-function check(name, ok, detail = '') {
-  console.log(`${ok ? 'ok  ' : 'FAIL'} ${name}${detail ? ` — ${detail}` : ''}`);
-  if (ok) passed++;
-  else failed++;
-}
+const { check, finish } = checks();
 
 // The same files with no isolation headers (the mistake the page must explain).
 function plainServer() {
@@ -52,8 +43,7 @@ async function outcome(context, url) {
   return { app, errors };
 }
 
-const profile = await mkdtemp(join(tmpdir(), 'wasm-heap-template-'));
-const context = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
+const { context, close } = await launchChromium();
 try {
   const isolated = await startServer(0);
   const { app, errors } = await outcome(context, isolated.url);
@@ -72,8 +62,6 @@ try {
   check('without COOP/COEP: the page says threads are off and why', off.app.isolated === false
     && /threads are off: this page is not cross-origin isolated/.test(off.app.text) && off.app.results === undefined, off.app.text.trim());
 } finally {
-  await context.close().catch(() => {});
-  await rm(profile, { recursive: true, force: true });
+  await close();
 }
-console.log(`${passed} passed, ${failed} failed`);
-process.exit(failed ? 1 : 0);
+finish();

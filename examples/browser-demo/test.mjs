@@ -11,24 +11,14 @@
 //
 // Usage: node test.mjs [--seconds 6] [--workers 16] [--screenshot path.png]
 // Prints one line per check and a final "N passed, N failed"; exits nonzero on any failure.
-import { formatSnapshot, latencyLine, launch, sleep } from './browser.mjs';
+import { arg, checks, formatSnapshot, latencyLine, launch, sleep } from './browser.mjs';
 
-function arg(name, fallback) {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 && process.argv[i + 1] !== undefined ? process.argv[i + 1] : fallback;
-}
 const SECONDS = Number(arg('seconds', 6));
 const WORKERS = Number(arg('workers', 16));
 const SCREENSHOT = arg('screenshot', null);
 const WAIT_TRAP = /Atomics\.wait cannot be called in this context/;
 
-let passed = 0;
-let failed = 0;
-function check(name, ok, detail = '') {
-  if (ok) passed++;
-  else failed++;
-  console.log(`${ok ? 'ok  ' : 'FAIL'} ${name}${detail ? ` — ${detail}` : ''}`);
-}
+const { check, finish } = checks();
 
 async function waitAllRunning(page, timeout = 30000) {
   await page.waitForFunction((n) => {
@@ -66,7 +56,8 @@ async function adaptive(browser) {
   const finished = await page.waitForFunction(
     () => window.demo.snapshot().workers.every((w) => w.phase === 'done' || w.phase === 'error'),
     null, { timeout: 30000 }).then(() => true, () => false);
-  const s = await page.evaluate(() => window.demo.snapshot());
+  // Read together, workers stopped: the figures and the map's counts.
+  const { s, m } = await page.evaluate(() => ({ s: window.demo.snapshot(), m: window.demo.mapCounts() }));
   console.log(formatSnapshot(s));
 
   const minBatches = Math.floor((SECONDS * 1000) / 250) - 2;
@@ -91,7 +82,6 @@ async function adaptive(browser) {
   const numbers = Object.values(s.heap).every((v) => typeof v === 'number');
   check('web::stats: every field a number, camelCase', numbers && ['bytesRequested', 'cachedBytes', 'bytesZeroed'].every((k) => k in s.heap),
     Object.keys(s.heap).join(','));
-  const m = s.mapCounts;
   check('web::heap_map agrees with web::stats', (m[1] || 0) === s.heap.pagesInUse && (m[2] || 0) === s.heap.pagesFreeZeroed &&
     (m[3] || 0) === s.heap.pagesFreeDirty && (m[0] || 0) === s.heap.pagesExternal,
     `map ${JSON.stringify(m)}; stats in use ${s.heap.pagesInUse}, zeroed ${s.heap.pagesFreeZeroed}, dirty ${s.heap.pagesFreeDirty}, external ${s.heap.pagesExternal}`);
@@ -128,5 +118,4 @@ try {
   await browser.close();
 }
 if (figures) console.log(`lock = adaptive, ${WORKERS} workers: ${latencyLine(figures.latency)}`);
-console.log(`${passed} passed, ${failed} failed`);
-process.exit(failed === 0 ? 0 : 1);
+finish();

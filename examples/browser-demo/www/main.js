@@ -188,8 +188,6 @@ function snapshot() {
     bytesAtLoad: state.bytesAtLoad,
     // Every `Stats` field, camelCase (wasm_heap::web::stats).
     heap: demo.heap_stats(),
-    // Pages by state in the heap map (wasm_heap::web::heap_map), for the test to cross-check.
-    mapCounts: [...demo.heap_map()].reduce((c, st) => { c[st] = (c[st] || 0) + 1; return c; }, {}),
   };
 }
 
@@ -243,7 +241,13 @@ $('start').onclick = () => start();
 $('stop').onclick = () => stop();
 $('typing').addEventListener('input', (e) => { $('echo').textContent = e.target.value; });
 
-window.demo = { state, start, stop, snapshot, latencyFigures };
+// Pages by state in the heap map (wasm_heap::web::heap_map), for the test to cross-check
+// against the figures; not part of `snapshot`, which the page's render loop calls.
+function mapCounts() {
+  return [...demo.heap_map()].reduce((c, st) => { c[st] = (c[st] || 0) + 1; return c; }, {});
+}
+
+window.demo = { state, start, stop, snapshot, latencyFigures, mapCounts };
 
 try {
   await load();
