@@ -12,35 +12,12 @@ builds=${PANIC_FREE_BUILDS:-wasi browser}
 
 # panic_names WASM: prints the module's function names that belong to panicking, or fails
 # when the module has no function names, or none of wasm-heap's (then the check would be blind).
-panic_names() { python3 - "$1" <<'PY'
-import re, sys
-def leb(b, i):
-    r = s = 0
-    while True:
-        x = b[i]; i += 1; r |= (x & 0x7f) << s; s += 7
-        if x < 0x80: return r, i
-b = open(sys.argv[1], 'rb').read(); i = 8; names = []
-while i < len(b):
-    sid = b[i]; i += 1; n, i = leb(b, i); end = i + n
-    if sid == 0:
-        l, j = leb(b, i)
-        if b[j:j + l] == b'name':
-            j += l
-            while j < end:
-                sub = b[j]; j += 1; sl, j = leb(b, j); sub_end = j + sl
-                if sub == 1:
-                    count, j = leb(b, j)
-                    for _ in range(count):
-                        _, j = leb(b, j); l, j = leb(b, j)
-                        names.append(b[j:j + l].decode('utf-8', 'replace')); j += l
-                j = sub_end
-    i = end
-if not any('wasm_heap' in n for n in names):
-    sys.exit(f'{sys.argv[1]}: no wasm-heap function names: the check would see nothing')
-for n in names:
-    if re.search(r'panicking|rust_begin_unwind|panic_fmt|panic_bounds_check', n):
-        print(n)
-PY
+panic_names() {
+  local names
+  names=$(scripts/wasm-module.py names "$1")
+  grep -q wasm_heap <<<"$names" \
+    || { echo "$1: no wasm-heap function names: the check would see nothing" >&2; return 1; }
+  grep -E 'panicking|rust_begin_unwind|panic_fmt|panic_bounds_check' <<<"$names" || true
 }
 
 failed=0

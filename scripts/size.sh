@@ -17,22 +17,6 @@ out=bench/results/size.md
 mkdir -p bench/results
 variants=(bump dlmalloc wasm-heap wasm-heap-lean)
 
-sections() { python3 - "$1" <<'PY'
-import sys
-def leb(b, i):
-    r = s = 0
-    while True:
-        x = b[i]; i += 1; r |= (x & 0x7f) << s; s += 7
-        if x < 0x80: return r, i
-b = open(sys.argv[1], 'rb').read(); i = 8; code = data = 0
-while i < len(b):
-    sid = b[i]; i += 1; n, i = leb(b, i)
-    if sid == 10: code += n
-    if sid == 11: data += n
-    i += n
-print(code, data)
-PY
-}
 
 label() {
   case $1 in
@@ -49,7 +33,7 @@ build() {
   built=$(size_probe_build "$1" "$2")
   wasm-opt -Oz --enable-threads --enable-bulk-memory --enable-mutable-globals --enable-sign-ext \
     --enable-nontrapping-float-to-int "$built" -o "$wasm"
-  sections "$wasm"
+  scripts/wasm-module.py sizes "$wasm"
 }
 
 {
@@ -58,7 +42,7 @@ build() {
   echo "\`scripts/size.sh\`, one run: bench/size-probe, a module exporting alloc / free / realloc /"
   echo "alloc_zeroed and nothing else (opt-level z, LTO, codegen-units = 1, panic = abort), then"
   echo "\`$(wasm-opt --version)\` -Oz. *browser*: wasm32-unknown-unknown with +atomics and std rebuilt"
-  echo "by \`-Z build-std\` ($SIZE_PROBE_NIGHTLY); *WASI*: wasm32-wasip1-threads (stable). \"added\" is code over a"
+  echo "by \`-Z build-std\` ($BROWSER_NIGHTLY); *WASI*: wasm32-wasip1-threads (stable). \"added\" is code over a"
   echo "bump allocator that never frees."
   echo
   echo "<!-- ANCHOR: table -->"
