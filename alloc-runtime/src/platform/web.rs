@@ -39,6 +39,7 @@ pub fn detect_may_block() -> Option<bool> {
 /// What a page reads from a heap with no glue of its own.
 pub mod api {
     use std::vec;
+    use std::vec::Vec;
 
     use super::{JsValue, wasm_heap_copy_bytes, wasm_heap_new_object, wasm_heap_set_camel};
     use crate::config::ConfigSource;
@@ -67,9 +68,7 @@ pub mod api {
     pub fn heap_map<L: RawLock, C: ConfigSource>(heap: &Heap<L, C>) -> JsValue {
         let mut states = vec![PageState::Unmapped; core::arch::wasm32::memory_size(0)];
         let n = heap.heap_map(&mut states);
-        // SAFETY: `PageState` is `repr(u8)`, so `n` states are `n` initialized bytes, and
-        // the slice borrows `states` for no longer than the copy into JS.
-        let bytes = unsafe { core::slice::from_raw_parts(states.as_ptr().cast::<u8>(), n) };
-        wasm_heap_copy_bytes(bytes)
+        let bytes: Vec<u8> = states[..n].iter().map(|&state| state as u8).collect();
+        wasm_heap_copy_bytes(&bytes)
     }
 }
