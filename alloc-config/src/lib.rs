@@ -8,6 +8,7 @@
 mod class;
 mod lock;
 mod pages;
+pub mod profile;
 
 pub use class::{
     ClassError, ClassErrorKind, ClassTable, DEFAULT_CLASSES, MinBudget,
