@@ -15,8 +15,8 @@ use wasm_heap_config::{ADDRESS_SPACE_PAGES, MAX_CACHE_BLOCKS};
 use crate::message;
 
 /// Every key the attribute accepts, in the order error messages and docs list them.
-pub const KEYS: [&str; 7] =
-    ["pages", "classes", "lock", "cache", "cache_bytes", "checked", "crate"];
+pub const KEYS: [&str; 8] =
+    ["pages", "classes", "lock", "cache", "cache_bytes", "checked", "profile", "crate"];
 
 /// An integer literal as written, with its sign. syn reads `-1` as one literal spanned on the
 /// `-` alone, so the sign is kept apart and errors can span both tokens.
@@ -159,6 +159,7 @@ pub struct Args {
     pub cache: Option<IntLit>,
     pub cache_bytes: Option<IntLit>,
     pub checked: Option<LitBool>,
+    pub profile: Option<LitBool>,
     pub krate: Option<Path>,
 }
 
@@ -189,7 +190,8 @@ impl Args {
             "lock" => entry(&mut self.lock, meta, &key, parse_lock),
             "cache" => entry(&mut self.cache, meta, &key, parse_cache),
             "cache_bytes" => entry(&mut self.cache_bytes, meta, &key, parse_cache_bytes),
-            "checked" => entry(&mut self.checked, meta, &key, parse_checked),
+            "checked" => entry(&mut self.checked, meta, &key, parse_flag),
+            "profile" => entry(&mut self.profile, meta, &key, parse_flag),
             "crate" => entry(&mut self.krate, meta, &key, parse_crate_path),
             _ => {
                 let path = &meta.path;
@@ -267,8 +269,8 @@ fn parse_cache_bytes(input: ParseStream) -> syn::Result<IntLit> {
     input.parse()
 }
 
-/// `checked = true` or `checked = false`.
-fn parse_checked(input: ParseStream) -> syn::Result<LitBool> {
+/// `checked = true` or `checked = false` (and so for `profile`).
+fn parse_flag(input: ParseStream) -> syn::Result<LitBool> {
     if !input.peek(LitBool) {
         return Err(input.error("expected `true` or `false`"));
     }

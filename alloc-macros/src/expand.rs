@@ -47,6 +47,16 @@ pub fn static_item(item: &StaticItem, config: &Config, meta: &Metadata) -> Token
     let cache = Literal::u32_unsuffixed(config.cache.value);
     let cache_bytes = Literal::u32_unsuffixed(config.cache_bytes.value);
     let checked = config.checked.value;
+    // `profile = true`: the counters, a zeroed static of their own (no bytes in the module).
+    let (recorder, with_profile) = match config.profile.value {
+        true => (
+            Some(quote!(
+                static SIZES: #krate::SizeRecorder = #krate::SizeRecorder::new();
+            )),
+            Some(quote!(.with_profile(&SIZES))),
+        ),
+        false => (None, None),
+    };
     let docs = doc_lines(config).into_iter().map(|line| quote!(#[doc = #line]));
 
     // `include_bytes!` makes rustc (and so cargo) rebuild this crate when `Cargo.toml` changes,
@@ -81,11 +91,13 @@ pub fn static_item(item: &StaticItem, config: &Config, meta: &Metadata) -> Token
         #vis enum #source {}
         impl #krate::__private::ConfigSource for #source {
             const CONSTANT: ::core::option::Option<&'static #krate::__private::HeapConfig> = {
+                #recorder
                 static CONFIG: #krate::__private::HeapConfig =
                     #krate::__private::HeapConfig::new(&[#(#classes),*], #min, #max)
                         .with_cache_blocks(#cache)
                         .with_cache_bytes(#cache_bytes)
-                        .with_checked(#checked);
+                        .with_checked(#checked)
+                        #with_profile;
                 ::core::option::Option::Some(&CONFIG)
             };
         }
@@ -177,6 +189,7 @@ fn doc_lines(config: &Config) -> Vec<String> {
             config.cache_bytes.origin,
         ),
         row("checked", format!("`{}`", config.checked.value), config.checked.origin),
+        row("profile", format!("`{}`", config.profile.value), config.profile.origin),
     ]
 }
 

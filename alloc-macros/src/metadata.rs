@@ -8,6 +8,7 @@
 //! cache = 32
 //! cache_bytes = 262144
 //! checked = false
+//! profile = false
 //! ```
 //!
 //! Every value is checked by the same rules as the attribute's. A malformed table is a compile
@@ -24,7 +25,8 @@ use crate::message;
 use crate::valid::{self, Int, PagesValue, Part, Problem};
 
 /// The keys `[package.metadata.wasm-heap]` accepts (`crate` is attribute-only).
-pub const KEYS: [&str; 6] = ["pages", "classes", "lock", "cache", "cache_bytes", "checked"];
+pub const KEYS: [&str; 7] =
+    ["pages", "classes", "lock", "cache", "cache_bytes", "checked", "profile"];
 
 /// The table's values, each already valid; `None` where the table says nothing.
 #[derive(Clone, Debug, Default)]
@@ -37,6 +39,7 @@ pub struct Metadata {
     pub cache: Option<u32>,
     pub cache_bytes: Option<u32>,
     pub checked: Option<bool>,
+    pub profile: Option<bool>,
 }
 
 impl Metadata {
@@ -92,13 +95,8 @@ impl Metadata {
                 "lock" => lock(value).map(|v| meta.lock = Some(v)),
                 "cache" => cache(value).map(|v| meta.cache = Some(v)),
                 "cache_bytes" => cache_bytes(value).map(|v| meta.cache_bytes = Some(v)),
-                "checked" => match value.as_bool() {
-                    Some(b) => {
-                        meta.checked = Some(b);
-                        Ok(())
-                    }
-                    None => Err("expected `true` or `false`".to_owned()),
-                },
+                "checked" => flag(value).map(|b| meta.checked = Some(b)),
+                "profile" => flag(value).map(|b| meta.profile = Some(b)),
                 _ => Err(format!("unknown key; expected one of {}", message::list(&KEYS))),
             };
             if let Err(message) = result {
@@ -107,6 +105,10 @@ impl Metadata {
         }
         meta
     }
+}
+
+fn flag(value: &Value) -> Result<bool, String> {
+    value.as_bool().ok_or_else(|| "expected `true` or `false`".to_owned())
 }
 
 const TOML_PAGES_FORMS: &str =

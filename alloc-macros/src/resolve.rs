@@ -58,6 +58,7 @@ pub struct Config {
     pub cache: Setting<u32>,
     pub cache_bytes: Setting<u32>,
     pub checked: Setting<bool>,
+    pub profile: Setting<bool>,
     pub krate: Path,
 }
 
@@ -102,6 +103,7 @@ pub fn resolve(attr: AttrValues, meta: &Metadata, errors: &mut Vec<syn::Error>) 
         cache,
         cache_bytes: pick(attr.cache_bytes, meta.cache_bytes, DEFAULT_CACHE_BYTES),
         checked: pick(attr.checked, meta.checked, false),
+        profile: pick(attr.profile, meta.profile, false),
         krate: attr.krate.unwrap_or_else(|| syn::parse_quote!(::wasm_heap)),
     }
 }

@@ -264,6 +264,7 @@ pub struct AttrValues {
     pub cache: Option<Spanned<u32>>,
     pub cache_bytes: Option<Spanned<u32>>,
     pub checked: Option<Spanned<bool>>,
+    pub profile: Option<Spanned<bool>>,
     pub krate: Option<Path>,
 }
 
@@ -323,8 +324,19 @@ pub fn args(args: &Args, errors: &mut Vec<syn::Error>) -> AttrValues {
                 None
             }
         });
-    let checked = args.checked.as_ref().map(|b| Spanned { value: b.value, span: b.span });
-    AttrValues { pages, classes, lock, cache, cache_bytes, checked, krate: args.krate.clone() }
+    let flag = |b: &syn::LitBool| Spanned { value: b.value, span: b.span };
+    let checked = args.checked.as_ref().map(flag);
+    let profile = args.profile.as_ref().map(flag);
+    AttrValues {
+        pages,
+        classes,
+        lock,
+        cache,
+        cache_bytes,
+        checked,
+        profile,
+        krate: args.krate.clone(),
+    }
 }
 
 fn pages_value(p: &PagesArg) -> PagesValue {

@@ -7,6 +7,7 @@ use wasm_heap_config::{
     DEFAULT_MAX_PAGES, DEFAULT_MIN_PAGES, MAX_CACHE_BLOCKS, MAX_CACHE_BYTES, validate_pages,
 };
 
+use crate::profile::SizeRecorder;
 use crate::size_class::ClassTable;
 
 const _: () = assert!(MAX_CACHE_BLOCKS == 64, "update with_cache_blocks' message");
@@ -34,6 +35,8 @@ pub struct HeapConfig {
     pub(crate) cache_blocks: u32,
     pub(crate) cache_bytes: u32,
     pub(crate) checked: bool,
+    /// Where requests are counted (`profile = true`), if anywhere.
+    pub(crate) profile: Option<&'static SizeRecorder>,
 }
 
 impl HeapConfig {
@@ -56,6 +59,7 @@ impl HeapConfig {
             cache_blocks: DEFAULT_CACHE_BLOCKS,
             cache_bytes: DEFAULT_CACHE_BYTES,
             checked: false,
+            profile: None,
         }
     }
 
@@ -81,6 +85,14 @@ impl HeapConfig {
     /// frees and misaligned pointers are counted and reported, never acted on).
     pub const fn with_checked(mut self, checked: bool) -> Self {
         self.checked = checked;
+        self
+    }
+
+    /// Counts every request's size in `recorder`, for
+    /// [`Heap::size_profile`](crate::Heap::size_profile) (one relaxed counter bump per
+    /// request; see [`SizeRecorder`]).
+    pub const fn with_profile(mut self, recorder: &'static SizeRecorder) -> Self {
+        self.profile = Some(recorder);
         self
     }
 
@@ -113,6 +125,11 @@ impl HeapConfig {
     /// Whether frees are checked.
     pub const fn checked(&self) -> bool {
         self.checked
+    }
+
+    /// Whether requests' sizes are recorded.
+    pub const fn profiled(&self) -> bool {
+        self.profile.is_some()
     }
 }
 

@@ -23,6 +23,7 @@ use crate::config::{ConfigSource, Dynamic, HeapConfig};
 use crate::lock::{LockReport, Mutex, RawLock};
 use crate::owned::Ownership;
 use crate::page::{PageManager, PageView};
+use crate::profile::SizeProfile;
 use crate::platform::Memory;
 use crate::remote::RemoteFreeList;
 use crate::span::{Block, Spans};
@@ -242,6 +243,9 @@ impl<L: RawLock, C: ConfigSource> Heap<L, C> {
     /// Allocates `layout`, zeroed if asked. Null when out of memory or budget.
     #[inline]
     fn allocate(&self, layout: Layout, zeroed: bool) -> *mut u8 {
+        if let Some(recorder) = self.config().profile {
+            recorder.record(layout.size());
+        }
         let Some(class) = self.class_for(layout) else {
             return self.allocate_large(layout, zeroed);
         };
@@ -391,6 +395,10 @@ impl<L: RawLock, C: ConfigSource> Heap<L, C> {
             _ => false,
         };
         if in_place {
+            // (A moved block is counted by `allocate`.)
+            if let Some(recorder) = self.config().profile {
+                recorder.record(new_size);
+            }
             self.account_resize(layout.size(), new_size);
             return block;
         }
@@ -446,6 +454,30 @@ impl<L: RawLock, C: ConfigSource> Heap<L, C> {
     pub unsafe fn release_thread(&self, id: u32) -> usize {
         // SAFETY: per the contract.
         unsafe { self.caches.orphan_all_of(id) }
+    }
+
+    /// The sizes requested so far, if this heap records them (`#[wasm_heap(profile = true)]`
+    /// or [`HeapConfig::with_profile`]); `None` if it does not. Every `alloc`,
+    /// `alloc_zeroed` and `realloc` counts its (new) size once.
+    ///
+    /// ```
+    /// use wasm_heap::wasm_heap;
+    ///
+    /// #[wasm_heap(profile = true)]
+    /// static HEAP: Heap;
+    ///
+    /// # use core::alloc::{GlobalAlloc, Layout};
+    /// for size in [24, 24, 40] {
+    ///     let layout = Layout::from_size_align(size, 8).unwrap();
+    ///     // SAFETY: a nonzero size, freed with its layout.
+    ///     unsafe { HEAP.dealloc(HEAP.alloc(layout), layout) };
+    /// }
+    /// let mut json = String::new();
+    /// HEAP.size_profile().unwrap().write_json(&mut json).unwrap();
+    /// assert!(json.contains("\"buckets\": [[24, 2], [40, 1]]"));
+    /// ```
+    pub fn size_profile(&self) -> Option<SizeProfile<'static>> {
+        self.config().profile.map(SizeProfile::of)
     }
 
     /// The heap's page states and counts, as lock-free readers see them.

@@ -47,6 +47,8 @@ mod owned;
 pub mod page;
 #[doc(hidden)]
 pub mod platform;
+#[cfg(not(loom))]
+mod profile;
 #[doc(hidden)]
 pub mod remote;
 #[cfg(not(loom))]
@@ -73,6 +75,8 @@ pub use heap::{Heap, InvalidFree};
 pub use page::PageState;
 #[cfg(not(loom))]
 pub use span::FreeError;
+#[cfg(not(loom))]
+pub use profile::{SizeProfile, SizeRecorder};
 #[cfg(not(loom))]
 pub use stats::{ClassStats, Stats};
 pub use wasm_heap_config::{GUARD_BYTES, LockKind, PAGE_SIZE};
