@@ -80,9 +80,10 @@ pub use profile::{SizeProfile, SizeRecorder};
 #[cfg(not(loom))]
 pub use stats::{ClassStats, Stats};
 pub use wasm_heap_config::{GUARD_BYTES, LockKind, PAGE_SIZE};
-/// The browser build's JS side (the `web` feature): [`web::stats`] and [`web::heap_map`] hand
-/// a page the heap's figures and map as plain JS values. (With `web`, threads also find out by
-/// themselves whether they may block; see [`thread`].)
+/// The browser build's JS side (the `web` feature): [`web::stats`], [`web::heap_map`] and
+/// [`web::size_profile`] hand a page the heap's figures, map and size profile as plain JS
+/// values. (With `web`, threads also find out by themselves whether they may block; see
+/// [`thread`].)
 #[cfg(all(feature = "web", not(loom)))]
 pub mod web {
     pub use crate::platform::web_api::*;

@@ -21,6 +21,7 @@ export function wasm_heap_set_camel(object, snake, value) {
   object[snake.replace(/_([a-z])/g, (_, c) => c.toUpperCase())] = value;
 }
 export function wasm_heap_copy_bytes(view) { return view.slice(); }
+export function wasm_heap_parse_json(text) { return JSON.parse(text); }
 ")]
 extern "C" {
     // Returns a bool: nothing crosses the boundary that would need the allocator.
@@ -28,6 +29,7 @@ extern "C" {
     fn wasm_heap_new_object() -> JsValue;
     fn wasm_heap_set_camel(object: &JsValue, snake: &str, value: f64);
     fn wasm_heap_copy_bytes(view: &[u8]) -> JsValue;
+    fn wasm_heap_parse_json(text: &str) -> JsValue;
 }
 
 /// Whether the current thread's JS global scope lets it block: `Some(true)` in a dedicated
@@ -38,10 +40,14 @@ pub fn detect_may_block() -> Option<bool> {
 
 /// What a page reads from a heap with no glue of its own.
 pub mod api {
+    use std::string::String;
     use std::vec;
     use std::vec::Vec;
 
-    use super::{JsValue, wasm_heap_copy_bytes, wasm_heap_new_object, wasm_heap_set_camel};
+    use super::{
+        JsValue, wasm_heap_copy_bytes, wasm_heap_new_object, wasm_heap_parse_json,
+        wasm_heap_set_camel,
+    };
     use crate::config::ConfigSource;
     use crate::lock::RawLock;
     use crate::{Heap, PageState};
@@ -70,5 +76,19 @@ pub mod api {
         let n = heap.heap_map(&mut states);
         let bytes: Vec<u8> = states[..n].iter().map(|&state| state as u8).collect();
         wasm_heap_copy_bytes(&bytes)
+    }
+
+    /// The heap's size profile ([`Heap::size_profile`]) as a JS object of the JSON format
+    /// [`SizeProfile::write_json`](crate::SizeProfile::write_json) documents, or `null` if the
+    /// heap does not record one (`profile = true`). A page can `JSON.stringify` it to a file
+    /// for `classes = from_profile(..)`.
+    pub fn size_profile<L: RawLock, C: ConfigSource>(heap: &Heap<L, C>) -> JsValue {
+        let Some(profile) = heap.size_profile() else { return JsValue::NULL };
+        let mut json = String::new();
+        // Writing to a String cannot fail.
+        if profile.write_json(&mut json).is_err() {
+            return JsValue::NULL;
+        }
+        wasm_heap_parse_json(&json)
     }
 }
