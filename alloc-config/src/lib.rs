@@ -3,7 +3,17 @@
 //! Both the proc macro (at compile time of the user's crate) and the runtime (in `const`
 //! evaluation) build their tables through these `const fn`s, so the two can never disagree
 //! about what a valid configuration is.
+//!
+//! The `tune` feature adds what reads a size profile and derives size classes from it
+//! (`profile::read_profile`, `profile::optimal_classes`), for `classes = from_profile(..)`
+//! and the `wasm-heap-tune` command. It uses std and serde_json; without it the crate is
+//! `no_std` with no dependencies, as the runtime needs on wasm32.
 #![no_std]
+
+#[cfg(feature = "tune")]
+extern crate alloc;
+#[cfg(feature = "tune")]
+extern crate std;
 
 mod class;
 mod lock;

@@ -5,8 +5,43 @@
 //! Sizes up to [`MAX_CLASS_SIZE`] are counted exactly per [`CLASS_GRANULE`] step (every
 //! class is a multiple of it, so nothing finer can change which class serves a request);
 //! above, one counter per doubling, the last holding everything above 2 GiB.
+//!
+//! # The JSON format
+//!
+//! ```json
+//! {"format": "wasm-heap-size-profile", "version": 1, "granule": 8, "requests": 1502,
+//!  "buckets": [[24, 1000], [40, 500], [65536, 2]]}
+//! ```
+//!
+//! - `format` is [`PROFILE_FORMAT`], `version` is [`PROFILE_VERSION`] and `granule` is
+//!   [`CLASS_GRANULE`] (8).
+//! - `buckets` lists the non-empty buckets in ascending order of `up_to`, each as
+//!   `[up_to, count]`: `up_to` is a bucket's bound ([`bucket_bound`]: a multiple of 8 up to
+//!   32768, the bucket holding the sizes from the previous bound + 1 up to it, size 0 in
+//!   bucket `0`; then a power of two up to 4294967296, one bucket per doubling, the last also
+//!   holding everything larger), and `count`, a whole number from 1 to 2^64 - 1, is how many
+//!   requests it holds.
+//! - `requests` is the sum of the counts, a check that the profile was not cut off.
+//! - The fields may come in any order; other fields are ignored, so later versions can add
+//!   some without breaking older readers.
+//!
+//! With the `tune` feature, `read_profile` reads this format (and says what is wrong with a
+//! profile that breaks these rules) and `optimal_classes` picks the size classes that waste
+//! the fewest bytes on the sizes it recorded.
 
 use crate::{CLASS_GRANULE, MAX_CLASS_SIZE};
+
+mod class_count;
+#[cfg(feature = "tune")]
+mod optimise;
+#[cfg(feature = "tune")]
+mod read;
+
+pub use class_count::validate_class_count;
+#[cfg(feature = "tune")]
+pub use optimise::{optimal_classes, waste};
+#[cfg(feature = "tune")]
+pub use read::{ProfileError, ProfileErrorKind, RecordedSizes, read_profile};
 
 /// The `"format"` field of a size profile's JSON.
 pub const PROFILE_FORMAT: &str = "wasm-heap-size-profile";
