@@ -116,25 +116,70 @@ impl Parse for PagesArg {
     }
 }
 
-/// `classes = [16, 32, ...]`.
+/// `classes = [16, 32, ...]` or `classes = from_profile("path/profile.json", N)`.
 #[derive(Clone)]
-pub struct ClassesArg {
+pub enum ClassesArg {
+    List(ClassList),
+    FromProfile(FromProfile),
+}
+
+/// `[16, 32, ...]`.
+#[derive(Clone)]
+pub struct ClassList {
     pub bracket: token::Bracket,
     pub items: Vec<IntLit>,
 }
 
-impl ClassesArg {
+impl ClassList {
     /// The span of the whole `[...]`.
     pub fn span(&self) -> Span {
         self.bracket.span.join()
     }
 }
 
+/// `from_profile("path/profile.json", N)`: the `N` classes that waste the least on a
+/// recorded size profile.
+#[derive(Clone)]
+pub struct FromProfile {
+    pub name: Ident,
+    pub path: syn::LitStr,
+    pub count: IntLit,
+}
+
+const FROM_PROFILE_FORM: &str = "`from_profile(\"path/profile.json\", N)` (the path relative to the crate's Cargo.toml, N the number of classes)";
+
 impl Parse for ClassesArg {
     fn parse(input: ParseStream) -> syn::Result<Self> {
+        if input.peek(Ident) && !input.peek2(Token![,]) {
+            let name: Ident = input.parse()?;
+            if name != "from_profile" {
+                return Err(syn::Error::new(
+                    name.span(),
+                    format!(
+                        "expected a list of block sizes in bytes, e.g. `classes = [16, 32, 64]`, or {FROM_PROFILE_FORM}"
+                    ),
+                ));
+            }
+            let content;
+            let paren = syn::parenthesized!(content in input);
+            let expected =
+                || syn::Error::new(paren.span.join(), format!("expected {FROM_PROFILE_FORM}"));
+            let path: syn::LitStr = content.parse().map_err(|_| expected())?;
+            let _: Token![,] = content.parse().map_err(|_| expected())?;
+            if !content.peek(LitInt) && !content.peek(Token![-]) {
+                return Err(expected());
+            }
+            let count: IntLit = content.parse()?;
+            let _: Option<Token![,]> = content.parse()?;
+            if !content.is_empty() {
+                return Err(expected());
+            }
+            return Ok(ClassesArg::FromProfile(FromProfile { name, path, count }));
+        }
         if !input.peek(token::Bracket) {
-            return Err(input
-                .error("expected a list of block sizes in bytes, e.g. `classes = [16, 32, 64]`"));
+            return Err(input.error(format!(
+                "expected a list of block sizes in bytes, e.g. `classes = [16, 32, 64]`, or {FROM_PROFILE_FORM}"
+            )));
         }
         let content;
         let bracket = syn::bracketed!(content in input);
@@ -145,7 +190,7 @@ impl Parse for ClassesArg {
                 Err(input.error("expected a size class in bytes (an integer literal)"))
             }
         })?;
-        Ok(ClassesArg { bracket, items: items.into_iter().collect() })
+        Ok(ClassesArg::List(ClassList { bracket, items: items.into_iter().collect() }))
     }
 }
 
@@ -371,7 +416,8 @@ mod tests {
         assert_eq!(pages.min.as_ref().unwrap().digits(), "16");
         assert!(!pages.half_open());
         assert_eq!(pages.max.digits(), "16384");
-        assert_eq!(args.classes.unwrap().items.len(), 2);
+        let Some(ClassesArg::List(classes)) = args.classes else { panic!("a list") };
+        assert_eq!(classes.items.len(), 2);
         assert_eq!(args.lock.unwrap(), "park");
         assert_eq!(args.cache.unwrap().digits(), "8");
         assert!(args.checked.unwrap().value);
@@ -428,7 +474,8 @@ mod tests {
         assert_eq!(args.cache.unwrap().digits(), "-1");
         let pages = args.pages.unwrap();
         assert_eq!((pages.min.unwrap().digits(), pages.max.digits()), ("-2".into(), "-1".into()));
-        assert_eq!(args.classes.unwrap().items[1].digits(), "-16");
+        let Some(ClassesArg::List(classes)) = args.classes else { panic!("a list") };
+        assert_eq!(classes.items[1].digits(), "-16");
     }
 
     #[test]

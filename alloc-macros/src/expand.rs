@@ -68,6 +68,13 @@ pub fn static_item(item: &StaticItem, config: &Config, meta: &Metadata) -> Token
             )
         });
 
+    // And so for the size profile the classes were derived from.
+    let track_profile = config.profile_file.as_ref().and_then(|p| p.to_str()).map(|path| {
+        quote!(
+            const _: &[u8] = ::core::include_bytes!(#path);
+        )
+    });
+
     // A proc macro can't see target features; the build with threads refuses `none` itself.
     let (lock, no_lock_guard) = match config.lock.value {
         LockKind::None => {
@@ -105,6 +112,7 @@ pub fn static_item(item: &StaticItem, config: &Config, meta: &Metadata) -> Token
         #(#docs)*
         #vis #static_token #ident #colon #krate::__private::Heap<#lock, #source> = {
             #track
+            #track_profile
             #krate::__private::Heap::with_constant_config()
         } #semi
     }

@@ -17,6 +17,7 @@ mod expand;
 mod message;
 mod metadata;
 mod pipeline;
+mod profile;
 mod resolve;
 mod valid;
 

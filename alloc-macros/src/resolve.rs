@@ -59,6 +59,8 @@ pub struct Config {
     pub cache_bytes: Setting<u32>,
     pub checked: Setting<bool>,
     pub profile: Setting<bool>,
+    /// The size profile the classes were derived from, if they were.
+    pub profile_file: Option<std::path::PathBuf>,
     pub krate: Path,
 }
 
@@ -104,6 +106,7 @@ pub fn resolve(attr: AttrValues, meta: &Metadata, errors: &mut Vec<syn::Error>) 
         cache_bytes: pick(attr.cache_bytes, meta.cache_bytes, DEFAULT_CACHE_BYTES),
         checked: pick(attr.checked, meta.checked, false),
         profile: pick(attr.profile, meta.profile, false),
+        profile_file: attr.profile_file,
         krate: attr.krate.unwrap_or_else(|| syn::parse_quote!(::wasm_heap)),
     }
 }

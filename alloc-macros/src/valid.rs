@@ -6,6 +6,8 @@
 //! say which part of a value is wrong; [`args`] and [`item`] turn that into errors spanned on
 //! the attribute's tokens.
 
+use std::path::PathBuf;
+
 use proc_macro2::Span;
 use syn::Path;
 use wasm_heap_config::{
@@ -13,7 +15,7 @@ use wasm_heap_config::{
     MAX_CACHE_BLOCKS, MAX_CACHE_BYTES, PagesError, validate_classes, validate_pages,
 };
 
-use crate::ast::{Args, IntLit, PagesArg, StaticItem};
+use crate::ast::{Args, ClassList, ClassesArg, IntLit, PagesArg, StaticItem};
 use crate::message;
 
 /// Which part of a value a problem is about, so the attribute can span just that token.
@@ -265,6 +267,8 @@ pub struct AttrValues {
     pub cache_bytes: Option<Spanned<u32>>,
     pub checked: Option<Spanned<bool>>,
     pub profile: Option<Spanned<bool>>,
+    /// The size profile `classes = from_profile(..)` read.
+    pub profile_file: Option<PathBuf>,
     pub krate: Option<Path>,
 }
 
@@ -283,21 +287,20 @@ pub fn args(args: &Args, errors: &mut Vec<syn::Error>) -> AttrValues {
             None
         }
     });
-    let classes = args.classes.as_ref().and_then(|c| {
-        let values: Vec<Int> = c.items.iter().map(Int::of_literal).collect();
-        match classes(&values) {
-            Ok(value) => Some(Spanned { value, span: c.span() }),
-            Err(Problem { message, part }) => {
-                errors.push(match part {
-                    Part::Class(i) => match c.items.get(i) {
-                        Some(item) => item.error(message),
-                        None => syn::Error::new(c.span(), message),
-                    },
-                    Part::Whole | Part::Min | Part::Max => syn::Error::new(c.span(), message),
-                });
+    let mut profile_file = None;
+    let classes = args.classes.as_ref().and_then(|c| match c {
+        ClassesArg::List(c) => class_list(c, errors),
+        ClassesArg::FromProfile(arg) => match crate::profile::derive(arg) {
+            Ok(derived) => {
+                profile_file = Some(derived.file);
+                let span = arg.name.span().join(arg.count.lit.span()).unwrap_or(arg.name.span());
+                Some(Spanned { value: derived.classes, span })
+            }
+            Err(e) => {
+                errors.extend(e);
                 None
             }
-        }
+        },
     });
     let lock = args.lock.as_ref().and_then(|ident| {
         let name = syn::ext::IdentExt::unraw(ident).to_string();
@@ -335,7 +338,26 @@ pub fn args(args: &Args, errors: &mut Vec<syn::Error>) -> AttrValues {
         cache_bytes,
         checked,
         profile,
+        profile_file,
         krate: args.krate.clone(),
+    }
+}
+
+/// `classes = [..]`: the list if it keeps the class rules, else `None` and its error.
+fn class_list(c: &ClassList, errors: &mut Vec<syn::Error>) -> Option<Spanned<Vec<u32>>> {
+    let values: Vec<Int> = c.items.iter().map(Int::of_literal).collect();
+    match classes(&values) {
+        Ok(value) => Some(Spanned { value, span: c.span() }),
+        Err(Problem { message, part }) => {
+            errors.push(match part {
+                Part::Class(i) => match c.items.get(i) {
+                    Some(item) => item.error(message),
+                    None => syn::Error::new(c.span(), message),
+                },
+                Part::Whole | Part::Min | Part::Max => syn::Error::new(c.span(), message),
+            });
+            None
+        }
     }
 }
 

@@ -8,6 +8,7 @@ use wasm_heap::wasm_heap;
     cache = 8,
     cache_bytes = 65536,
     checked = true,
+    profile = true,
     crate = ::wasm_heap,
 )]
 #[global_allocator]
@@ -17,4 +18,5 @@ fn main() {
     let _: &wasm_heap::Heap<wasm_heap::lock::Park, _> = &HEAP;
     let s = String::from("every key");
     assert_eq!(s.len(), 9);
+    assert!(HEAP.size_profile().unwrap().requests() > 0);
 }

@@ -1,0 +1,7 @@
+use wasm_heap::wasm_heap;
+
+#[wasm_heap(classes = from_profile("profiles/mix.json", 49))]
+#[global_allocator]
+static HEAP: Heap;
+
+fn main() {}
