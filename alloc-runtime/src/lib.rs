@@ -74,9 +74,9 @@ pub use heap::{Heap, InvalidFree};
 #[cfg(not(loom))]
 pub use page::PageState;
 #[cfg(not(loom))]
-pub use span::FreeError;
-#[cfg(not(loom))]
 pub use profile::{SizeProfile, SizeRecorder};
+#[cfg(not(loom))]
+pub use span::FreeError;
 #[cfg(not(loom))]
 pub use stats::{ClassStats, Stats};
 pub use wasm_heap_config::{GUARD_BYTES, LockKind, PAGE_SIZE};

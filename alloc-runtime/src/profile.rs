@@ -5,10 +5,10 @@
 use core::fmt::{self, Write};
 use core::sync::atomic::{AtomicU64, Ordering::Relaxed};
 
+use wasm_heap_config::CLASS_GRANULE;
 use wasm_heap_config::profile::{
     PROFILE_BUCKETS, PROFILE_FORMAT, PROFILE_VERSION, bucket_bound, bucket_of,
 };
-use wasm_heap_config::CLASS_GRANULE;
 
 /// The counters a heap with a size profile bumps on every request: one per bucket of
 /// requested sizes (exact per 8 bytes up to 32 KiB, one per doubling above).
