@@ -4,13 +4,17 @@
 # every peer in every footprint case, one process each, into footprint-native.md and
 # footprint-wasm.md.
 #
-# Usage: scripts/bench.sh [native|wasm|browser|all] [extra args, e.g. --quick]
+# Usage: scripts/bench.sh [native|wasm|browser|classes|all] [extra args, e.g. --quick]
 #   browser: the seed benchmark in headless Chromium (bench/browser) into browser.md and the
 #            book's images/browser-seed.svg
+#   classes: profile-guided size classes (bench/classes) in wasmtime: records each workload's
+#            size profile into bench/classes/profiles/, rebuilds the heaps derived from them,
+#            and writes classes.md, classes-tune.md and the book's images/classes.svg
 #   FOOTPRINT_SECS     --secs of each footprint run (default 0.5)
 #   BENCH_TARGET_DIR   cargo target dir (default: target/bench, kept apart from other builds)
 #   BENCH_OUT_DIR      where the markdown goes (default: bench/results)
 #   BENCH_SVG          where the browser chart goes (default: book/src/images/browser-seed.svg)
+#   BENCH_CLASSES_SVG  where the classes chart goes (default: book/src/images/classes.svg)
 #
 # Benchmarks are not tests: nothing here fails on a slow number. A full `all` run takes about
 # 5 minutes on a 2-core machine. If wasm-heap itself does not build, the other peers are still
@@ -20,7 +24,7 @@ cd "$(dirname "$0")/.."
 
 what=${1:-all}
 shift || true
-case "$what" in native|wasm|browser|all) ;; *) echo "usage: $0 [native|wasm|browser|all] [bench args]" >&2; exit 2 ;; esac
+case "$what" in native|wasm|browser|classes|all) ;; *) echo "usage: $0 [native|wasm|browser|classes|all] [bench args]" >&2; exit 2 ;; esac
 
 export CARGO_TARGET_DIR=${BENCH_TARGET_DIR:-$PWD/target/bench}
 out_dir=${BENCH_OUT_DIR:-bench/results}
@@ -102,7 +106,40 @@ run_browser() {
   (cd examples/browser-demo && node bench-seed.mjs --out "$out_abs" --svg "$svg_abs" "$@")
 }
 
+# Profile-guided classes: each workload's profile recorded on a `profile = true` heap, then
+# the default classes against the 32 derived from that profile, one process each.
+run_classes() {
+  local run wasm_dir=$CARGO_TARGET_DIR/$WASM_TARGET/release profiles=bench/classes/profiles
+  read -ra run <<< "$(sed -n 's/^runner = "\(.*\) --"$/\1/p' .cargo/config.toml)"
+  cargo build --release -p wasm-heap-bench-classes --bin classes-report >&2
+  local report=$CARGO_TARGET_DIR/release/classes-report
+  local workloads
+  read -ra workloads <<< "$("$report" --workloads)"
+  cargo build --release -p wasm-heap-bench-classes --bin classes-record --target "$WASM_TARGET" >&2
+  for w in "${workloads[@]}"; do
+    log "recording the $w profile"
+    "${run[@]}" --dir "$profiles" "$wasm_dir/classes-record.wasm" "$w" "$profiles/$w.json"
+  done
+  # The tuned heaps' classes come from the files just written (the attribute tracks them).
+  cargo build --release -p wasm-heap-bench-classes --bins --target "$WASM_TARGET" >&2
+  local lines=$out_dir/classes.lines
+  : > "$lines"
+  for w in "${workloads[@]}"; do
+    for heap in default "tuned-$w"; do
+      "${run[@]}" "$wasm_dir/classes-$heap.wasm" "$w" >> "$lines"
+    done
+  done
+  "$report" "$lines" "$out_dir/classes.md" "${BENCH_CLASSES_SVG:-book/src/images/classes.svg}" \
+    "Engine: $(wasmtime --version); wasm32-wasip1-threads, one thread. Tuned: \`classes = from_profile(\"profiles/WORKLOAD.json\", 32)\`, against the 32 default classes."
+  cargo build --release -p wasm-heap-tune >&2
+  : > "$out_dir/classes-tune.md"
+  for w in "${workloads[@]}"; do
+    { echo '```text'; "$CARGO_TARGET_DIR/release/wasm-heap-tune" "$profiles/$w.json" --classes 32; echo '```'; echo; } >> "$out_dir/classes-tune.md"
+  done
+}
+
 case "$what" in
+  classes) run_classes ;;
   native) run_native "$@" ;;
   wasm) run_wasm "$@" ;;
   browser) run_browser "$@" ;;

@@ -74,7 +74,7 @@ pub use heap::{Heap, InvalidFree};
 #[cfg(not(loom))]
 pub use page::PageState;
 #[cfg(not(loom))]
-pub use profile::{SizeProfile, SizeRecorder};
+pub use profile::{RECORDER_SHARDS, SizeProfile, SizeRecorder};
 #[cfg(not(loom))]
 pub use span::FreeError;
 #[cfg(not(loom))]

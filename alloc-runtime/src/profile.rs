@@ -11,7 +11,11 @@ use wasm_heap_config::profile::{
 };
 
 /// The counters a heap with a size profile bumps on every request: one per bucket of
-/// requested sizes (exact per 8 bytes up to 32 KiB, one per doubling above).
+/// requested sizes (exact per 8 bytes up to 32 KiB, one per doubling above), in
+/// [`RECORDER_SHARDS`] copies so that threads counting the same size rarely bump the same
+/// counter (one shared set made the seed benchmark 2x slower at 4 and 16 threads in
+/// wasmtime; see the book's Tuning chapter for the cost measured with shards). About
+/// 33 KB per shard, all zero.
 ///
 /// `#[wasm_heap(profile = true)]` makes one; by hand, give a `static` one to
 /// [`HeapConfig::with_profile`](crate::HeapConfig::with_profile):
@@ -31,23 +35,28 @@ use wasm_heap_config::profile::{
 /// assert_eq!(profile.buckets().collect::<Vec<_>>(), [(24, 1)]);
 /// ```
 pub struct SizeRecorder {
-    counts: [AtomicU64; PROFILE_BUCKETS],
+    shards: [[AtomicU64; PROFILE_BUCKETS]; RECORDER_SHARDS],
 }
+
+/// Copies of the counters a [`SizeRecorder`] keeps; a thread counts in copy
+/// `thread::id() % RECORDER_SHARDS`.
+pub const RECORDER_SHARDS: usize = 8;
 
 impl SizeRecorder {
     /// Counters all zero (a `static` of them costs no bytes in the module: it is all zero).
     #[allow(clippy::new_without_default)] // A `const fn` for statics; `Default` cannot be one.
     pub const fn new() -> Self {
-        Self { counts: [const { AtomicU64::new(0) }; PROFILE_BUCKETS] }
+        Self { shards: [const { [const { AtomicU64::new(0) }; PROFILE_BUCKETS] }; RECORDER_SHARDS] }
     }
 
     /// Counts one request of `size` bytes. Relaxed: a profile is a statistic, and a count
     /// read while others record may lag, never tear.
     #[inline]
     pub(crate) fn record(&self, size: usize) {
-        // `bucket_of` never exceeds the last bucket; `get` shows the compiler so (no panic
-        // path on the allocation path).
-        if let Some(count) = self.counts.get(bucket_of(size)) {
+        let shard = crate::thread::id() as usize % RECORDER_SHARDS;
+        // `bucket_of` never exceeds the last bucket and `shard` is below the shard count;
+        // `get` shows the compiler so (no panic path on the allocation path).
+        if let Some(count) = self.shards.get(shard).and_then(|s| s.get(bucket_of(size))) {
             count.fetch_add(1, Relaxed);
         }
     }
@@ -83,8 +92,9 @@ impl<'a> SizeProfile<'a> {
     /// every multiple of 8 up to 32768 (the largest class), then every power of two up to
     /// 2^32, the last also counting anything larger.
     pub fn buckets(&self) -> impl Iterator<Item = (u64, u64)> + 'a {
-        self.recorder.counts.iter().enumerate().filter_map(|(bucket, count)| {
-            let count = count.load(Relaxed);
+        let shards = &self.recorder.shards;
+        (0..PROFILE_BUCKETS).filter_map(move |bucket| {
+            let count: u64 = shards.iter().map(|shard| shard[bucket].load(Relaxed)).sum();
             // Every bucket of the array has a bound.
             let up_to = bucket_bound(bucket)?;
             (count > 0).then_some((up_to, count))

@@ -182,6 +182,9 @@ mod wh {
     // Checked mode, against `ADAPTIVE` (the same but unchecked): what validation costs.
     #[wasm_heap(lock = adaptive, checked = true)]
     pub static CHECKED: Heap;
+    // Recording a size profile, against `ADAPTIVE`: what `profile = true` costs.
+    #[wasm_heap(lock = adaptive, profile = true)]
+    pub static PROFILED: Heap;
 
     pub fn exit() {
         wasm_heap::thread::release_thread_cache();
@@ -207,6 +210,7 @@ mod wh {
             "wh-spin-nc" => SPIN_NOCACHE.stats(),
             "wh-park-nc" => PARK_NOCACHE.stats(),
             "wh-checked" => CHECKED.stats(),
+            "wh-profile" => PROFILED.stats(),
             _ => return,
         };
         eprintln!("  [{name}] {s:?}");
@@ -218,6 +222,7 @@ mod wh {
             "wh-adaptive-nc" => ADAPTIVE_NOCACHE.class_stats(&mut classes),
             "wh-spin-nc" => SPIN_NOCACHE.class_stats(&mut classes),
             "wh-park-nc" => PARK_NOCACHE.class_stats(&mut classes),
+            "wh-profile" => PROFILED.class_stats(&mut classes),
             _ => CHECKED.class_stats(&mut classes),
         };
         for c in &classes[..n] {
@@ -230,6 +235,7 @@ mod wh {
     stats_fn!(spin_nocache_stats, SPIN_NOCACHE);
     stats_fn!(park_nocache_stats, PARK_NOCACHE);
     stats_fn!(checked_stats, CHECKED);
+    stats_fn!(profiled_stats, PROFILED);
 }
 
 /// Every peer this build has, in table order.
@@ -286,6 +292,13 @@ pub fn all() -> Vec<Peer> {
             alloc: &wh::CHECKED,
             thread_exit: wh::exit,
             lock_stats: Some(wh::checked_stats),
+        });
+        v.push(Peer {
+            name: "wh-profile",
+            what: "wasm-heap, lock = adaptive, caches on, profile = true (every request's size counted)",
+            alloc: &wh::PROFILED,
+            thread_exit: wh::exit,
+            lock_stats: Some(wh::profiled_stats),
         });
     }
     v.push(Peer { name: "dlmalloc-spin", what: "dlmalloc 0.2 behind a bare swap spin lock: what std uses on wasm32-unknown-unknown with atomics (the browser)", alloc: &DLMALLOC_SPIN, thread_exit: nothing, lock_stats: None });

@@ -9,6 +9,7 @@ pub struct Out {
     summary: Vec<Vec<String>>,
     locks: Vec<Vec<String>>,
     checked: Vec<Vec<String>>,
+    profiled: Vec<Vec<String>>,
 }
 
 impl Out {
@@ -93,16 +94,21 @@ impl Out {
         ]);
     }
 
-    /// Records what checked mode costs in one configuration: the throughput of
-    /// `wh-adaptive` against `wh-checked` (the same heap, checked). Skipped unless both ran.
-    pub fn compare_checked(&mut self, config: String, throughput: &[(&str, f64)]) {
+    /// Records what checked mode and size profiles cost in one configuration: the throughput
+    /// of `wh-adaptive` against `wh-checked` and `wh-profile` (the same heap, checked or
+    /// recording). Each is skipped unless both of its peers ran.
+    pub fn compare_variants(&mut self, config: String, throughput: &[(&str, f64)]) {
         let get = |name: &str| throughput.iter().find(|(n, _)| *n == name).map(|&(_, v)| v);
-        let (Some(unchecked), Some(checked)) = (get("wh-adaptive"), get("wh-checked")) else {
-            return;
+        let Some(plain) = get("wh-adaptive") else { return };
+        let cost = |variant: f64| {
+            if variant > 0.0 { format!("{:.2}×", plain / variant) } else { "–".into() }
         };
-        let cost =
-            if checked > 0.0 { format!("{:.2}×", unchecked / checked) } else { "–".into() };
-        self.checked.push(vec![config, rate(unchecked), rate(checked), cost]);
+        if let Some(checked) = get("wh-checked") {
+            self.checked.push(vec![config.clone(), rate(plain), rate(checked), cost(checked)]);
+        }
+        if let Some(profiled) = get("wh-profile") {
+            self.profiled.push(vec![config, rate(plain), rate(profiled), cost(profiled)]);
+        }
     }
 
     /// Prints the summary tables (those with rows).
@@ -118,6 +124,18 @@ impl Out {
             self.line("<!-- ANCHOR: checked -->");
             self.line(t.render());
             self.line("<!-- ANCHOR_END: checked -->");
+        }
+        if !self.profiled.is_empty() {
+            let mut t = Table::new(&["workload", "plain ops/s", "recording ops/s", "cost"]);
+            for r in core::mem::take(&mut self.profiled) {
+                t.row(r);
+            }
+            self.line("");
+            self.line("## Recording a size profile: `wh-profile` against `wh-adaptive`");
+            self.line("");
+            self.line("<!-- ANCHOR: profile -->");
+            self.line(t.render());
+            self.line("<!-- ANCHOR_END: profile -->");
         }
         if !self.locks.is_empty() {
             let mut t = Table::new(&[

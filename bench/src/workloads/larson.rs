@@ -56,7 +56,7 @@ pub fn run(peers: &[Peer], s: &Settings, out: &mut Out) {
         ]);
         let med: Vec<(&str, f64)> = peers.iter().zip(&rows).map(|(p, r)| (p.name, r.0)).collect();
         out.summarize(format!("larson T={t}"), "ops/s (median)", &med, true);
-        out.compare_checked(format!("larson T={t}"), &med);
+        out.compare_variants(format!("larson T={t}"), &med);
         for (p, (v, spread, locks)) in peers.iter().zip(rows) {
             table.row(vec![p.name.to_owned(), rate(v), slowdown_rate(v, best), spread, locks]);
         }

@@ -90,7 +90,7 @@ pub fn run(peers: &[Peer], s: &Settings, out: &mut Out) {
         let ops: Vec<(&str, f64)> =
             results.iter().map(|(p, r)| (p.name, r.worker_ops as f64 / r.secs)).collect();
         out.summarize(format!("seed T={t}"), "worker ops/s", &ops, true);
-        out.compare_checked(format!("seed T={t}"), &ops);
+        out.compare_variants(format!("seed T={t}"), &ops);
         let p99: Vec<(&str, f64)> = names.iter().zip(&p99s).map(|(n, v)| (*n, *v as f64)).collect();
         out.summarize(format!("seed T={t}"), "main batch p99", &p99, false);
         out.compare_locks(format!("seed T={t}"), &p99);
