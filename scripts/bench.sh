@@ -9,7 +9,9 @@
 #            book's images/browser-seed.svg
 #   classes: profile-guided size classes (bench/classes) in wasmtime: records each workload's
 #            size profile into bench/classes/profiles/, rebuilds the heaps derived from them,
-#            and writes classes.md, classes-tune.md and the book's images/classes.svg
+#            and writes classes.md, classes-tune.md and the book's images/classes.svg; then
+#            what recording costs (seed and larson, wh-profile against wh-adaptive) into
+#            profile-cost.md
 #   FOOTPRINT_SECS     --secs of each footprint run (default 0.5)
 #   BENCH_TARGET_DIR   cargo target dir (default: target/bench, kept apart from other builds)
 #   BENCH_OUT_DIR      where the markdown goes (default: bench/results)
@@ -134,12 +136,20 @@ run_classes() {
   cargo build --release -p wasm-heap-tune >&2
   : > "$out_dir/classes-tune.md"
   for w in "${workloads[@]}"; do
-    { echo '```text'; "$CARGO_TARGET_DIR/release/wasm-heap-tune" "$profiles/$w.json" --classes 32; echo '```'; echo; } >> "$out_dir/classes-tune.md"
+    { echo "<!-- ANCHOR: $w -->"; echo '```text'
+      "$CARGO_TARGET_DIR/release/wasm-heap-tune" "$profiles/$w.json" --classes 32
+      echo '```'; echo "<!-- ANCHOR_END: $w -->"; echo; } >> "$out_dir/classes-tune.md"
   done
+  log "what recording a profile costs"
+  cargo build --release -p wasm-heap-bench --target "$WASM_TARGET" >&2
+  "${run[@]}" --dir "$out_dir" "$CARGO_TARGET_DIR/$WASM_TARGET/release/wasm-heap-bench.wasm" \
+    seed larson --peers wh-adaptive,wh-profile --out "$out_dir/profile-cost.md" \
+    --note "Engine: $(wasmtime --version). Machine: $(nproc) cores; load average before the run: $(load)." \
+    "$@" >/dev/null
 }
 
 case "$what" in
-  classes) run_classes ;;
+  classes) run_classes "$@" ;;
   native) run_native "$@" ;;
   wasm) run_wasm "$@" ;;
   browser) run_browser "$@" ;;

@@ -43,7 +43,7 @@ pub struct SizeRecorder {
 pub const RECORDER_SHARDS: usize = 8;
 
 impl SizeRecorder {
-    /// Counters all zero (a `static` of them costs no bytes in the module: it is all zero).
+    /// Counters all zero.
     #[allow(clippy::new_without_default)] // A `const fn` for statics; `Default` cannot be one.
     pub const fn new() -> Self {
         Self { shards: [const { [const { AtomicU64::new(0) }; PROFILE_BUCKETS] }; RECORDER_SHARDS] }
@@ -106,18 +106,10 @@ impl<'a> SizeProfile<'a> {
         self.buckets().map(|(_, count)| count).sum()
     }
 
-    // ANCHOR: write_json
     /// Writes the profile as JSON, the format `classes = from_profile(..)` and the
-    /// `wasm-heap-tune` command read:
-    ///
-    /// ```json
-    /// {"format": "wasm-heap-size-profile", "version": 1, "granule": 8,
-    ///  "buckets": [[24, 1000], [40, 500], [65536, 2]], "requests": 1502}
-    /// ```
-    ///
-    /// `buckets` are the non-empty [`buckets`](Self::buckets) as `[up_to, count]`;
-    /// `requests` is their sum (a reader's check that nothing was cut off). No allocation:
-    /// a program can write its own heap's profile at any point.
+    /// `wasm-heap-tune` command read (specified in `wasm_heap_config::profile`): the
+    /// non-empty [`buckets`](Self::buckets) as `[up_to, count]` pairs and their sum. No
+    /// allocation: a program can write its own heap's profile at any point.
     pub fn write_json(&self, out: &mut impl Write) -> fmt::Result {
         write!(
             out,
@@ -133,7 +125,6 @@ impl<'a> SizeProfile<'a> {
         }
         write!(out, "], \"requests\": {requests}}}")
     }
-    // ANCHOR_END: write_json
 }
 
 #[cfg(test)]
