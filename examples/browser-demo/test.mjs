@@ -85,6 +85,13 @@ async function adaptive(browser) {
   check('web::heap_map agrees with web::stats', (m[1] || 0) === s.heap.pagesInUse && (m[2] || 0) === s.heap.pagesFreeZeroed &&
     (m[3] || 0) === s.heap.pagesFreeDirty && (m[0] || 0) === s.heap.pagesExternal,
     `map ${JSON.stringify(m)}; stats in use ${s.heap.pagesInUse}, zeroed ${s.heap.pagesFreeZeroed}, dirty ${s.heap.pagesFreeDirty}, external ${s.heap.pagesExternal}`);
+  const profiles = await page.evaluate(() => window.demo.sizeProfiles());
+  const sample = profiles.sample;
+  check('web::size_profile: the recorded mix as the documented JSON object',
+    sample && sample.format === 'wasm-heap-size-profile' && sample.version === 1 && sample.requests === 5 &&
+      JSON.stringify(sample.buckets) === '[[24,3],[40,2]]',
+    JSON.stringify(sample));
+  check('web::size_profile: null for a heap without profile = true', profiles.global === null, JSON.stringify(profiles.global));
   await page.close();
   return s;
 }

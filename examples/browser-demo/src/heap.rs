@@ -32,3 +32,34 @@ pub fn heap_map() -> JsValue {
     wasm_heap::web::heap_map(&HEAP)
 }
 // ANCHOR_END: page_api
+
+// ANCHOR: size_profile
+/// A small heap that records its requests' sizes (`profile = true`), apart from the global
+/// one (whose speed the demo shows), for the page to read a size profile.
+#[wasm_heap(profile = true, classes = [24, 40], cache = 0, pages = 4)]
+static SIZES: Heap;
+
+/// Allocates and frees a fixed mix on `SIZES` (3 requests of 17..=24 bytes, 2 of 33..=40),
+/// then returns its size profile: a JS object in the documented JSON format.
+#[wasm_bindgen]
+pub fn size_profile_sample() -> JsValue {
+    use core::alloc::{GlobalAlloc, Layout};
+    for size in [17, 24, 20, 33, 40] {
+        let layout = Layout::from_size_align(size, 8).expect("a valid layout");
+        // SAFETY: a nonzero size; the block is freed at once, with its layout.
+        unsafe {
+            let block = SIZES.alloc(layout);
+            if !block.is_null() {
+                SIZES.dealloc(block, layout);
+            }
+        }
+    }
+    wasm_heap::web::size_profile(&SIZES)
+}
+
+/// The global heap's size profile: `null`, since it does not record one.
+#[wasm_bindgen]
+pub fn global_size_profile() -> JsValue {
+    wasm_heap::web::size_profile(&HEAP)
+}
+// ANCHOR_END: size_profile

@@ -3,7 +3,8 @@
 //! thread runs a batch of 100 alloc+free every 250 ms and must never wait.
 //!
 //! Everything the page reads is plain numbers through exported functions: no export
-//! allocates on the main thread except the batch it measures.
+//! allocates on the main thread except the batch it measures (and the size-profile sample the
+//! test reads once, at the end).
 
 use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::alloc::{Layout, alloc, dealloc};
@@ -281,4 +282,4 @@ pub fn max_workers() -> u32 {
     MAX_WORKERS as u32
 }
 
-pub use heap::{heap_map, heap_stats};
+pub use heap::{global_size_profile, heap_map, heap_stats, size_profile_sample};

@@ -247,7 +247,13 @@ function mapCounts() {
   return [...demo.heap_map()].reduce((c, st) => { c[st] = (c[st] || 0) + 1; return c; }, {});
 }
 
-window.demo = { state, start, stop, snapshot, latencyFigures, mapCounts };
+// wasm_heap::web::size_profile on a small recording heap, and on the global one (null), for
+// the test.
+function sizeProfiles() {
+  return { sample: demo.size_profile_sample(), global: demo.global_size_profile() };
+}
+
+window.demo = { state, start, stop, snapshot, latencyFigures, mapCounts, sizeProfiles };
 
 try {
   await load();
