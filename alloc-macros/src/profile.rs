@@ -51,16 +51,54 @@ pub fn derive(arg: &FromProfile) -> Result<Derived, Vec<syn::Error>> {
     }
 }
 
+/// Far more than the largest profile (every bucket non-empty with 20-digit counts is about
+/// 130 KB), far less than would make a build slow.
+const MAX_PROFILE_BYTES: u64 = 4 << 20;
+
 /// The profile at `written` (relative to the crate's manifest directory): its small sizes
 /// and counts, and the file's full path.
 fn read(written: &str) -> Result<(Vec<(u32, u64)>, PathBuf), String> {
     let base = std::env::var_os("CARGO_MANIFEST_DIR").map(PathBuf::from).unwrap_or_default();
     let file = base.join(Path::new(written));
-    let text = std::fs::read_to_string(&file).map_err(|e| {
+    let cannot = |why: String| {
         format!(
-            "cannot read the size profile `{written}` (relative to the crate's Cargo.toml): {e}"
+            "cannot read the size profile `{written}` (relative to the crate's Cargo.toml): {why}"
         )
-    })?;
+    };
+    // A profile is a regular file of at most a few hundred KB: anything else (a directory, a
+    // device that never ends, a huge file) is refused before it is read.
+    let meta = std::fs::metadata(&file).map_err(|e| cannot(e.to_string()))?;
+    if !meta.is_file() {
+        return Err(cannot("not a regular file".to_owned()));
+    }
+    if meta.len() > MAX_PROFILE_BYTES {
+        return Err(cannot(format!(
+            "{} bytes, more than a size profile can hold ({MAX_PROFILE_BYTES} at most)",
+            meta.len()
+        )));
+    }
+    let text = std::fs::read_to_string(&file).map_err(|e| cannot(e.to_string()))?;
     let profile = read_profile(&text).map_err(|e| format!("`{written}`: {e}"))?;
     Ok((profile.small, file))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_regular_files_of_profile_size_are_read() {
+        let dir = std::env::temp_dir().join(format!("wasm-heap-profile-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let not_a_file = read(dir.to_str().unwrap()).unwrap_err();
+        assert!(not_a_file.ends_with("not a regular file"), "{not_a_file}");
+        let device = read("/dev/zero").unwrap_err();
+        assert!(device.ends_with("not a regular file"), "{device}");
+        let huge = dir.join("huge.json");
+        let file = std::fs::File::create(&huge).unwrap();
+        file.set_len(MAX_PROFILE_BYTES + 1).unwrap();
+        let too_big = read(huge.to_str().unwrap()).unwrap_err();
+        assert!(too_big.contains("more than a size profile can hold"), "{too_big}");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 }

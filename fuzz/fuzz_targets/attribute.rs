@@ -33,6 +33,9 @@ mod metadata;
 #[path = "../../alloc-macros/src/pipeline.rs"]
 mod pipeline;
 #[allow(dead_code)]
+#[path = "../../alloc-macros/src/profile.rs"]
+mod profile;
+#[allow(dead_code)]
 #[path = "../../alloc-macros/src/resolve.rs"]
 mod resolve;
 #[allow(dead_code)]
@@ -66,6 +69,7 @@ struct Resolved {
     cache: u32,
     cache_bytes: u32,
     checked: bool,
+    profile: bool,
     /// The `crate` path, without spaces.
     krate: String,
 }
@@ -79,6 +83,7 @@ impl Resolved {
             cache: DEFAULT_CACHE_BLOCKS,
             cache_bytes: DEFAULT_CACHE_BYTES,
             checked: false,
+            profile: false,
             krate: "::wasm_heap".to_owned(),
         }
     }
@@ -91,6 +96,7 @@ impl Resolved {
             cache: config.cache.value,
             cache_bytes: config.cache_bytes.value,
             checked: config.checked.value,
+            profile: config.profile.value,
             krate: squash(&quote::ToTokens::to_token_stream(&config.krate).to_string()),
         }
     }
@@ -160,6 +166,8 @@ fn run(
             text.contains(&built.to_string()),
             "the expansion is not built from {resolved:?}: {text}"
         );
+        let records = text.contains(&quote!(.with_profile(&SIZES)).to_string());
+        assert_eq!(records, resolved.profile, "profile = {}: {text}", resolved.profile);
         let lock = format_ident!(
             "{}",
             match resolved.lock {
@@ -314,6 +322,19 @@ fn pages_value(u: &mut Unstructured<'_>) -> Arbitrary<Written<(u32, u32)>> {
 }
 
 fn classes_value(u: &mut Unstructured<'_>) -> Arbitrary<Written<Vec<u32>>> {
+    if u.int_in_range(0u8..=15)? == 0 {
+        // Well formed or not, a profile that does not exist is an error.
+        let n = u.int_in_range(0u32..=50)?;
+        return invalid(
+            u.choose(&[
+                format!("from_profile(\"no-such-profile.json\", {n})"),
+                format!("from_profile({n})"),
+                "from_profile".to_owned(),
+                format!("to_profile(\"p.json\", {n})"),
+            ])?
+            .clone(),
+        );
+    }
     let sizes = class_sizes(u)?;
     let mut value = valid_classes(&sizes);
     let mut texts: Vec<String> = Vec::with_capacity(sizes.len());
@@ -437,6 +458,7 @@ fn entry(u: &mut Unstructured<'_>) -> Arbitrary<(String, Option<(&'static str, S
         "cache" => split(cache_value(u)?, Setting::Cache),
         "cache_bytes" => split(cache_bytes_value(u)?, Setting::CacheBytes),
         "checked" => split(checked_value(u)?, Setting::Checked),
+        "profile" => split(checked_value(u)?, Setting::Profile),
         "crate" => split(crate_value(u)?, Setting::Crate),
         _ => unreachable!("a key of ast::KEYS without a generator: {key}"),
     };
@@ -452,6 +474,7 @@ enum Setting {
     Cache(u32),
     CacheBytes(u32),
     Checked(bool),
+    Profile(bool),
     Crate(String),
 }
 
@@ -468,6 +491,7 @@ impl Setting {
             Setting::Cache(v) => r.cache = v,
             Setting::CacheBytes(v) => r.cache_bytes = v,
             Setting::Checked(v) => r.checked = v,
+            Setting::Profile(v) => r.profile = v,
             Setting::Crate(v) => r.krate = squash(&v),
         }
     }
@@ -617,6 +641,14 @@ fn manifest(u: &mut Unstructured<'_>) -> Arbitrary<(String, usize, Vec<Setting>)
                 _ => {
                     let b: bool = u.arbitrary()?;
                     (b.to_string(), Some(Setting::Checked(b)))
+                }
+            },
+            "profile" => match u.int_in_range(if junk() { 0u8 } else { 2 }..=3)? {
+                0 => ("\"true\"".to_owned(), None),
+                1 => ("1".to_owned(), None),
+                _ => {
+                    let b: bool = u.arbitrary()?;
+                    (b.to_string(), Some(Setting::Profile(b)))
                 }
             },
             _ => ("1".to_owned(), None),

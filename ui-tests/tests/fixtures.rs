@@ -119,7 +119,8 @@ fn lock_none_is_refused_with_atomics() {
 
 /// End to end: a heap with `profile = true` records a known mix of sizes, its profile is
 /// written where a crate's `classes = from_profile("recorded.json", 6)` reads it, and that
-/// crate's classes are exactly the mix's (rounded up to 8) sizes.
+/// crate's classes are exactly the mix's (rounded up to 8) sizes; a changed profile changes
+/// them at the next build.
 #[test]
 fn recorded_profile_gives_its_sizes_as_classes() {
     use core::alloc::{GlobalAlloc, Layout};
@@ -146,4 +147,17 @@ fn recorded_profile_gives_its_sizes_as_classes() {
     let want: Vec<String> = mix.iter().map(|(_, class)| class.to_string()).collect();
     let want = format!("classes: {}", want.join(", "));
     assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), want, "profile: {json}");
+
+    // A new profile rebuilds the crate (the attribute tracks the file): other sizes, other
+    // classes, with nothing else changed.
+    let other = json.replace("[520, 100]", "[1024, 100]");
+    assert_ne!(other, json);
+    std::fs::write(fixture("from-profile").join("recorded.json"), &other).unwrap();
+    let out = cargo("from-profile", &["run", "--quiet"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        "classes: 24, 40, 72, 136, 264, 1024",
+        "profile: {other}"
+    );
 }
