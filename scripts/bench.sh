@@ -17,6 +17,7 @@
 #   BENCH_OUT_DIR      where the markdown goes (default: bench/results)
 #   BENCH_SVG          where the browser chart goes (default: book/src/images/browser-seed.svg)
 #   BENCH_CLASSES_SVG  where the classes chart goes (default: book/src/images/classes.svg)
+#   BENCH_IMAGES       where the footprint charts go (default: book/src/images)
 #
 # Benchmarks are not tests: nothing here fails on a slow number. A full `all` run takes about
 # 5 minutes on a 2-core machine. If wasm-heap itself does not build, the other peers are still
@@ -50,7 +51,8 @@ build() {
 }
 
 # footprint NAME COMMAND... -> runs `COMMAND footprint --case C --peers P` for every case and
-# peer the build lists, one process each, and writes $out_dir/footprint-NAME.md.
+# peer the build lists, one process each, and writes $out_dir/footprint-NAME.md and the
+# book's images/footprint-NAME.svg.
 footprint() {
   local name=$1 lines case peer
   shift
@@ -62,7 +64,9 @@ footprint() {
     done
   done
   cp "$lines" "$out_dir/footprint-$name.lines"
-  "$@" footprint-report "$out_dir/footprint-$name.lines" --out "$out_dir/footprint-$name.md" >/dev/null
+  "$@" footprint-report "$out_dir/footprint-$name.lines" --out "$out_dir/footprint-$name.md" \
+    --svg "$out_dir/footprint-$name.svg" >/dev/null
+  mv "$out_dir/footprint-$name.svg" "${BENCH_IMAGES:-book/src/images}/footprint-$name.svg"
   rm -f "$lines"
 }
 

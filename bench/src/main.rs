@@ -5,6 +5,7 @@
 //! conditions and prints ratios against the best. See `bench/README.md`.
 
 mod block;
+mod chart;
 mod peers;
 mod report;
 mod rng;
@@ -28,7 +29,8 @@ workloads (default: all, in this order):
 memory (one peer and one case per process; scripts/bench.sh runs them all):
   footprint --case C --peers P   prints the memory peer P grew by in case C (`--list-cases`);
                                  `--secs` as above
-  footprint-report FILE          tables from the `footprint` lines in FILE (`--out` as above)
+  footprint-report FILE          tables from the `footprint` lines in FILE (`--out` as above;
+                                 `--svg SVG`: also a chart of them)
 
 options:
   --peers a,b,c     only these peers (names, or prefixes ending in *: --peers 'wh-*,std')
@@ -67,6 +69,7 @@ fn main() {
     let mut notes: Vec<String> = Vec::new();
     let mut case: Option<String> = None;
     let mut report_from: Option<String> = None;
+    let mut svg_path: Option<String> = None;
     while let Some(a) = args.next() {
         let mut val =
             |name: &str| args.next().unwrap_or_else(|| die(&format!("{name} needs a value")));
@@ -81,6 +84,7 @@ fn main() {
                 settings.consumers = vec![1];
             }
             "--out" => out_path = Some(val("--out")),
+            "--svg" => svg_path = Some(val("--svg")),
             "--note" => notes.push(val("--note")),
             "--case" => case = Some(val("--case")),
             "--list-cases" => {
@@ -113,6 +117,10 @@ fn main() {
         let mut out = Out::default();
         workloads::footprint::report(&text, &mut out);
         write_out(&out, out_path.as_deref());
+        if let Some(svg) = svg_path {
+            std::fs::write(&svg, workloads::footprint::svg(&text))
+                .unwrap_or_else(|e| die(&format!("writing {svg}: {e}")));
+        }
         return;
     }
     if work.iter().any(|w| w == "footprint") {

@@ -13,6 +13,8 @@ use std::collections::BTreeMap;
 use serde_json::{Value, json};
 use wasm_heap::Stats;
 
+#[path = "../../src/chart.rs"]
+mod chart;
 pub mod report;
 
 /// The workloads, by name.

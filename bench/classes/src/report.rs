@@ -118,48 +118,33 @@ pub fn markdown(rows: &[Row], notes: &[String]) -> String {
     md
 }
 
-/// A chart panel: its title, the figure it shows and how that figure is written.
-type Panel = (&'static str, fn(&Row) -> u64, fn(u64) -> String);
-
-/// Grouped bars, default against tuned, for each workload: internal waste (left) and memory
-/// grown (right), each panel scaled to its largest bar.
+/// Bars, tuned against default, for each workload: internal waste (left) and memory grown
+/// (right), each panel scaled to its largest bar.
 pub fn svg(rows: &[Row]) -> String {
+    use crate::chart::{Bar, Group, Panel};
     let pairs = pairs(rows);
-    let (w, row_h, top, left) = (720.0, 44.0, 40.0, 70.0);
-    let h = top + row_h * pairs.len() as f64 + 40.0;
-    let panel = (w - left - 40.0) / 2.0;
-    let mut s = format!(
-        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{w}\" height=\"{h}\" font-family=\"sans-serif\" font-size=\"11\">\n<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n"
-    );
-    let panels: [Panel; 2] =
-        [("internal waste at peak", Row::waste, kib), ("memory grown", |r| r.grown, mib)];
-    for (p, (title, value, unit)) in panels.iter().enumerate() {
-        let x0 = left + p as f64 * (panel + 20.0);
-        let _ = writeln!(s, "<text x=\"{x0}\" y=\"20\" font-weight=\"bold\">{title}</text>");
-        let max = pairs.iter().flat_map(|(d, t)| [value(d), value(t)]).max().unwrap_or(1).max(1);
-        for (i, (default, tuned)) in pairs.iter().enumerate() {
-            let y = top + i as f64 * row_h;
-            if p == 0 {
-                let _ = writeln!(s, "<text x=\"4\" y=\"{}\">{}</text>", y + 18.0, default.workload);
-            }
-            for (j, (row, colour)) in [(default, "#999999"), (tuned, "#2b6cb0")].iter().enumerate()
-            {
-                let v = value(row);
-                let bar = (panel - 120.0) * v as f64 / max as f64;
-                let by = y + j as f64 * 16.0;
-                let _ = writeln!(
-                    s,
-                    "<rect x=\"{x0}\" y=\"{by}\" width=\"{bar:.1}\" height=\"14\" fill=\"{colour}\"/><text x=\"{:.1}\" y=\"{:.1}\">{} {}</text>",
-                    x0 + bar + 4.0,
-                    by + 11.0,
-                    unit(v),
-                    row.heap
-                );
-            }
-        }
-    }
-    s.push_str("</svg>\n");
-    s
+    let panel = |title: &str, value: fn(&Row) -> u64, unit: fn(u64) -> String| Panel {
+        title: title.to_owned(),
+        groups: pairs
+            .iter()
+            .map(|(default, tuned)| Group {
+                name: default.workload.clone(),
+                bars: [tuned, default]
+                    .iter()
+                    .map(|row| Bar {
+                        series: row.heap.clone(),
+                        value: value(row) as f64,
+                        label: unit(value(row)),
+                    })
+                    .collect(),
+            })
+            .collect(),
+        scale_per_group: false,
+    };
+    crate::chart::svg(&[
+        panel("internal waste at peak", Row::waste, kib),
+        panel("memory grown", |r| r.grown, mib),
+    ])
 }
 
 #[cfg(test)]

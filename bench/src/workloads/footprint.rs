@@ -155,14 +155,7 @@ fn fragment(peer: &Peer) {
 /// case with each peer's bytes against the leanest peer, and a summary
 /// of wasm-heap's default configuration (`wh-adaptive`) against the leanest other peer.
 pub fn report(text: &str, out: &mut Out) {
-    let lines: Vec<(&str, &str, usize)> = text
-        .lines()
-        .filter_map(|l| {
-            let mut f = l.split_whitespace();
-            (f.next()? == "footprint").then_some(())?;
-            Some((f.next()?, f.next()?, f.next()?.parse().ok()?))
-        })
-        .collect();
+    let lines = parse(text);
     let mut summary =
         Table::new(&["case", "wh-adaptive", "leanest other peer", "wh-adaptive / leanest"]);
     out.line("## footprint: memory high-water per peer (one process per peer and case)");
@@ -204,6 +197,42 @@ pub fn report(text: &str, out: &mut Out) {
     out.line("<!-- ANCHOR: footprint -->");
     out.line(summary.render());
     out.line("<!-- ANCHOR_END: footprint -->");
+}
+
+/// The `footprint <case> <peer> <bytes>` lines of `text`.
+fn parse(text: &str) -> Vec<(&str, &str, usize)> {
+    text.lines()
+        .filter_map(|l| {
+            let mut f = l.split_whitespace();
+            (f.next()? == "footprint").then_some(())?;
+            Some((f.next()?, f.next()?, f.next()?.parse().ok()?))
+        })
+        .collect()
+}
+
+/// A chart of the `footprint` lines: per case, wasm-heap's default (`wh-adaptive`) beside
+/// every other allocator (the other wasm-heap configurations are in the tables only).
+pub fn svg(text: &str) -> String {
+    use crate::chart::{Bar, Group, Panel};
+    let lines = parse(text);
+    let groups = CASES
+        .iter()
+        .map(|case| Group {
+            name: case.name.to_owned(),
+            bars: lines
+                .iter()
+                .filter(|l| l.0 == case.name && (l.1 == "wh-adaptive" || !l.1.starts_with("wh-")))
+                .map(|&(_, peer, bytes)| Bar {
+                    series: peer.to_owned(),
+                    value: bytes as f64,
+                    label: mib(bytes),
+                })
+                .collect(),
+        })
+        .filter(|g| !g.bars.is_empty())
+        .collect();
+    let title = "memory high-water, each case scaled to its largest".to_owned();
+    crate::chart::svg(&[Panel { title, groups, scale_per_group: true }])
 }
 
 fn mib(bytes: usize) -> String {
