@@ -137,7 +137,7 @@ impl HeapConfig {
 /// [`Heap::new`](crate::Heap::new), read at run time ([`Dynamic`]), or a constant the
 /// compiler folds into the code, which is what `#[wasm_heap]` generates (its settings then
 /// cost no loads, and branches for features it turned off, such as checked frees or running
-/// without caches, compile away: about 0.7 KB less wasm code).
+/// without caches, compile away: at least 0.7 KB less wasm code).
 pub trait ConfigSource: 'static {
     /// The configuration, if it is a compile-time constant.
     const CONSTANT: Option<&'static HeapConfig>;

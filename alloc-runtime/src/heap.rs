@@ -312,7 +312,8 @@ impl<L: RawLock, C: ConfigSource> Heap<L, C> {
 
     /// Takes up to `out.len()` blocks of `class` (a class of the table) under the lock.
     fn take_blocks(&self, class: usize, out: &mut [Block]) -> usize {
-        let taken = self.lock_and_collect().spans.take_blocks(class, out).unwrap_or(0);
+        let checked = self.config().checked;
+        let taken = self.lock_and_collect().spans.take_blocks(class, out, checked).unwrap_or(0);
         let bytes = taken * self.config().classes.block_size(class);
         self.counters.note_out(&self.counters.span_bytes_out, bytes);
         taken

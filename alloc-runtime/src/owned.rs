@@ -161,14 +161,16 @@ impl OwnedWriter {
         record.shape.store(shape(start_page, class, block_size), Release);
     }
 
-    /// Marks span `id` gone.
-    ///
-    /// # Safety
-    /// As for [`span_made`](Self::span_made).
-    pub(crate) unsafe fn span_released(&self, memory: &Memory, id: u16) {
-        // SAFETY: per the contract.
-        let record = unsafe { OwnedSpan::at(memory, self.record(memory, id)) };
-        record.shape.store(0, Release);
+    /// Marks span `id` gone (nothing to do if it has no record: it was made unchecked).
+    pub(crate) fn span_released(&self, memory: &Memory, id: u16) {
+        if self.directory == 0 {
+            return;
+        }
+        if let Some(addr) = record_addr(memory, self.directory, id) {
+            // SAFETY: from `record_addr`.
+            let record = unsafe { OwnedSpan::at(memory, addr) };
+            record.shape.store(0, Release);
+        }
     }
 
     fn record(&self, memory: &Memory, id: u16) -> usize {

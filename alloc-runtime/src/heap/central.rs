@@ -25,6 +25,8 @@ pub(super) struct Locked<'a, L: RawLock> {
     pub(super) view: &'a PageView<'static>,
     /// Checked mode's readers, told where the held-block records are.
     pub(super) owned: &'a Ownership,
+    /// The heap's `checked` setting (a constant for the attribute's heaps).
+    pub(super) checked: bool,
 }
 
 impl<L: RawLock> core::ops::Deref for Locked<'_, L> {
@@ -50,7 +52,7 @@ impl<L: RawLock> Drop for Locked<'_, L> {
             self.guard.view_changes = changes;
             self.view.refresh(self.guard.spans.pages());
         }
-        if let Some(writer) = self.guard.spans.owned() {
+        if let Some(writer) = self.guard.spans.owned(self.checked) {
             self.owned.publish(writer);
         }
     }
@@ -60,12 +62,17 @@ impl<L: RawLock, C: ConfigSource> Heap<L, C> {
     /// Takes the lock, and first returns every block on the remote-free list to its span
     /// (pending frees may empty spans whose pages the caller can use).
     pub(super) fn lock_and_collect(&self) -> Locked<'_, L> {
-        let mut central =
-            Locked { guard: self.central.lock(), view: &self.pages, owned: &self.owned };
+        let checked = self.config().checked;
+        let mut central = Locked {
+            guard: self.central.lock(),
+            view: &self.pages,
+            owned: &self.owned,
+            checked,
+        };
         let mut bytes = 0;
         // SAFETY: the lock makes us the list's only consumer.
         let taken = unsafe {
-            self.remote.take_all(|block| match central.spans.give_block(block) {
+            self.remote.take_all(|block| match central.spans.give_block(block, checked) {
                 Ok(size) => bytes += size,
                 Err(error) => self.counters.report_invalid(block, error),
             })
