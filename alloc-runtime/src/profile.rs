@@ -38,9 +38,12 @@ pub struct SizeRecorder {
     shards: [[AtomicU64; PROFILE_BUCKETS]; RECORDER_SHARDS],
 }
 
-/// Copies of the counters a [`SizeRecorder`] keeps; a thread counts in copy
-/// `thread::id() % RECORDER_SHARDS`.
+/// Copies of the counters a [`SizeRecorder`] keeps; a thread counts in the copy its stack's
+/// address picks (the megabyte it lies in, modulo this): no thread-local lookup per request.
 pub const RECORDER_SHARDS: usize = 8;
+
+/// log2 of the stack distance that tells threads apart for [`SizeRecorder`]'s shards (1 MiB).
+const STACK_SPREAD_SHIFT: u32 = 20;
 
 impl SizeRecorder {
     /// Counters all zero.
@@ -53,7 +56,10 @@ impl SizeRecorder {
     /// read while others record may lag, never tear.
     #[inline]
     pub(crate) fn record(&self, size: usize) {
-        let shard = crate::thread::id() as usize % RECORDER_SHARDS;
+        // The calling thread's stack: threads' stacks lie megabytes apart, so its address
+        // spreads threads over the shards with no thread-local lookup.
+        let here = 0u8;
+        let shard = (core::ptr::addr_of!(here).addr() >> STACK_SPREAD_SHIFT) % RECORDER_SHARDS;
         // `bucket_of` never exceeds the last bucket and `shard` is below the shard count;
         // `get` shows the compiler so (no panic path on the allocation path).
         if let Some(count) = self.shards.get(shard).and_then(|s| s.get(bucket_of(size))) {
