@@ -61,7 +61,8 @@ pub fn svg(panels: &[Panel]) -> String {
     );
     for (p, panel) in panels.iter().enumerate() {
         let x0 = NAME_W + p as f64 * (PANEL_W + 20.0);
-        let _ = writeln!(s, "<text x=\"{x0}\" y=\"20\" font-weight=\"bold\">{}</text>", panel.title);
+        let _ =
+            writeln!(s, "<text x=\"{x0}\" y=\"20\" font-weight=\"bold\">{}</text>", panel.title);
         let largest = |bars: &mut dyn Iterator<Item = &Bar>| {
             bars.map(|b| b.value).fold(0.0f64, f64::max).max(f64::MIN_POSITIVE)
         };
@@ -113,7 +114,8 @@ mod tests {
             scale_per_group: false,
         }];
         let full = PANEL_W - LABEL_W;
-        let width = |w: f64, colour: &str| format!("width=\"{w:.1}\" height=\"14\" fill=\"{colour}\"");
+        let width =
+            |w: f64, colour: &str| format!("width=\"{w:.1}\" height=\"14\" fill=\"{colour}\"");
         let out = svg(&panels);
         assert!(out.contains(&width(full / 2.0, "#2b6cb0")), "{out}");
         assert!(out.contains(&width(full / 4.0, "#999999")), "{out}");

@@ -6,6 +6,7 @@
 
 mod block;
 mod chart;
+mod high_water;
 mod peers;
 mod report;
 mod rng;

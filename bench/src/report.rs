@@ -111,32 +111,46 @@ impl Out {
         }
     }
 
+    /// Prints one variant's cost table (see [`Out::compare_variants`]) under `title`, between
+    /// book anchors named `anchor`; nothing if it has no rows.
+    fn variant_table(
+        &mut self,
+        rows: Vec<Vec<String>>,
+        rates: [&str; 2],
+        title: &str,
+        anchor: &str,
+    ) {
+        if rows.is_empty() {
+            return;
+        }
+        let mut t = Table::new(&["workload", rates[0], rates[1], "cost"]);
+        for r in rows {
+            t.row(r);
+        }
+        self.line("");
+        self.line(format!("## {title}"));
+        self.line("");
+        self.line(format!("<!-- ANCHOR: {anchor} -->"));
+        self.line(t.render());
+        self.line(format!("<!-- ANCHOR_END: {anchor} -->"));
+    }
+
     /// Prints the summary tables (those with rows).
     pub fn finish_summary(&mut self) {
-        if !self.checked.is_empty() {
-            let mut t = Table::new(&["workload", "unchecked ops/s", "checked ops/s", "cost"]);
-            for r in core::mem::take(&mut self.checked) {
-                t.row(r);
-            }
-            self.line("");
-            self.line("## Checked mode's cost: `wh-checked` against `wh-adaptive`");
-            self.line("");
-            self.line("<!-- ANCHOR: checked -->");
-            self.line(t.render());
-            self.line("<!-- ANCHOR_END: checked -->");
-        }
-        if !self.profiled.is_empty() {
-            let mut t = Table::new(&["workload", "plain ops/s", "recording ops/s", "cost"]);
-            for r in core::mem::take(&mut self.profiled) {
-                t.row(r);
-            }
-            self.line("");
-            self.line("## Recording a size profile: `wh-profile` against `wh-adaptive`");
-            self.line("");
-            self.line("<!-- ANCHOR: profile -->");
-            self.line(t.render());
-            self.line("<!-- ANCHOR_END: profile -->");
-        }
+        let checked = core::mem::take(&mut self.checked);
+        self.variant_table(
+            checked,
+            ["unchecked ops/s", "checked ops/s"],
+            "Checked mode's cost: `wh-checked` against `wh-adaptive`",
+            "checked",
+        );
+        let profiled = core::mem::take(&mut self.profiled);
+        self.variant_table(
+            profiled,
+            ["plain ops/s", "recording ops/s"],
+            "Recording a size profile: `wh-profile` against `wh-adaptive`",
+            "profile",
+        );
         if !self.locks.is_empty() {
             let mut t = Table::new(&[
                 "workload",

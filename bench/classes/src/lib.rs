@@ -13,55 +13,47 @@ use std::collections::BTreeMap;
 use serde_json::{Value, json};
 use wasm_heap::Stats;
 
+use high_water::high_water;
+use rng::Rng;
+
 #[path = "../../src/chart.rs"]
 mod chart;
+#[path = "../../src/high_water.rs"]
+mod high_water;
 pub mod report;
+#[allow(dead_code)] // the main benchmark uses more of it
+#[path = "../../src/rng.rs"]
+mod rng;
 
 /// The workloads, by name.
 pub const WORKLOADS: [&str; 2] = ["json", "tree"];
 
-/// A small xorshift generator: the same sequence on every target.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-
-    /// A word of `min..=max` lowercase letters.
-    fn word(&mut self, min: u64, max: u64) -> String {
-        let len = min + self.below(max - min + 1);
-        (0..len).map(|_| (b'a' + self.below(26) as u8) as char).collect()
-    }
+/// A word of `min..=max` lowercase letters.
+fn word(rng: &mut Rng, min: usize, max: usize) -> String {
+    (0..rng.range(min, max)).map(|_| (b'a' + rng.below(26) as u8) as char).collect()
 }
 
 const JSON_RECORDS: usize = 20_000;
 const TREE_KEYS: usize = 200_000;
 
 fn json(at_peak: &mut dyn FnMut()) {
-    let mut rng = Rng(0x5EED_1234_ABCD);
+    let mut rng = Rng::new(0x5EED_1234_ABCD);
     let records: Vec<Value> = (0..JSON_RECORDS)
         .map(|id| {
-            let tags: Vec<Value> = (0..rng.below(6)).map(|_| json!(rng.word(3, 12))).collect();
+            let tags: Vec<Value> =
+                (0..rng.below(6)).map(|_| json!(word(&mut rng, 3, 12))).collect();
             let friends: Vec<Value> = (0..rng.below(5))
-                .map(|_| json!({"id": rng.below(1 << 20), "name": rng.word(4, 24)}))
+                .map(|_| json!({"id": rng.below(1 << 20), "name": word(&mut rng, 4, 24)}))
                 .collect();
             json!({
                 "id": id,
-                "name": rng.word(3, 20),
-                "email": format!("{}@{}.example", rng.word(3, 16), rng.word(3, 10)),
+                "name": word(&mut rng, 3, 20),
+                "email": format!("{}@{}.example", word(&mut rng, 3, 16), word(&mut rng, 3, 10)),
                 "score": rng.below(100_000),
                 "active": rng.below(2) == 1,
                 "tags": tags,
                 "friends": friends,
-                "bio": rng.word(0, 200),
+                "bio": word(&mut rng, 0, 200),
             })
         })
         .collect();
@@ -73,13 +65,13 @@ fn json(at_peak: &mut dyn FnMut()) {
 }
 
 fn tree(at_peak: &mut dyn FnMut()) {
-    let mut rng = Rng(0x7EE5_4321_DCBA);
+    let mut rng = Rng::new(0x7EE5_4321_DCBA);
     let mut map: BTreeMap<String, Vec<u32>> = BTreeMap::new();
     for _ in 0..TREE_KEYS {
-        let key = rng.word(4, 40);
+        let key = word(&mut rng, 4, 40);
         let values = map.entry(key).or_default();
         for _ in 0..1 + rng.below(12) {
-            values.push(rng.next() as u32);
+            values.push(rng.next_u64() as u32);
         }
     }
     at_peak();
@@ -133,22 +125,4 @@ pub fn measure(heap: &str, stats: impl Fn() -> Stats) {
         "classes {workload} {heap} {} {} {grown} {heap_peak}",
         peak.bytes_requested, peak.bytes_in_use
     );
-}
-
-/// The memory's high-water mark in bytes: wasm memory never shrinks, so its size is the
-/// most it ever was; natively, the resident set's high-water mark.
-fn high_water() -> usize {
-    #[cfg(target_family = "wasm")]
-    {
-        core::arch::wasm32::memory_size(0) * 65536
-    }
-    #[cfg(not(target_family = "wasm"))]
-    {
-        let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-        status
-            .lines()
-            .find_map(|l| l.strip_prefix("VmHWM:"))
-            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<usize>().ok())
-            .map_or(0, |kb| kb * 1024)
-    }
 }

@@ -9,6 +9,7 @@
 //! lines into tables with ratios.
 
 use super::{Settings, layout, touch};
+use crate::high_water::high_water;
 use crate::peers::Peer;
 use crate::report::{Out, Table};
 use crate::rng::Rng;
@@ -88,23 +89,6 @@ fn warm_up_stacks(n: usize) {
         }
         barrier.wait();
     });
-}
-
-/// The memory's high-water mark in bytes.
-fn high_water() -> usize {
-    #[cfg(target_family = "wasm")]
-    {
-        core::arch::wasm32::memory_size(0) * 65536
-    }
-    #[cfg(not(target_family = "wasm"))]
-    {
-        let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-        status
-            .lines()
-            .find_map(|l| l.strip_prefix("VmHWM:"))
-            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<usize>().ok())
-            .map_or(0, |kb| kb * 1024)
-    }
 }
 
 const FRAGMENT_BLOCKS: usize = 60_000;
